@@ -1,0 +1,239 @@
+"""The GL names one owner holds, deleted where they live: in their pyglet context or object space.
+
+Vertex arrays and framebuffers belong to the one context that made them and die with it.
+Buffers, textures, renderbuffers and programs belong to the *object space* that pyglet's sharing
+contexts (and its hidden shadow window) have in common: they outlive the window that made them
+and must be deleted through some live context of that space, or they leak.
+
+pyglet already keeps the books for this: ``Context.delete_buffer``/``delete_vao``/... delete now
+when that is safe (main thread, right context current) and otherwise queue the name on the
+context's or object space's ``doomed_*`` list, which ``Context.set_current()`` drains. This module
+uses exactly that, plus :class:`PygletContexts`, the registry's hooks for making a context (or,
+once it is destroyed, a live sibling of its object space) current.
+
+This module knows nothing of Warp: CUDA-GL registrations are given to it as plain undo callables.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import threading
+from typing import Any, Callable, Iterator
+
+try:
+    from pyglet import gl
+except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
+    raise ImportError(
+        "warp_gl_lifecycle needs pyglet for anything that touches OpenGL: pip install 'pyglet>=2'"
+    ) from exc
+
+from .registry import Reason, logger, registry
+
+__all__ = ["GLResources", "PygletContexts", "current_context", "flush", "is_alive", "live_names"]
+
+_MAIN = threading.main_thread()
+
+# Contexts whose doomed lists a collected owner appended to since the last flush. Appended from
+# finalizers (a set add is atomic); read and cleared on the main thread only.
+_dirty: set[Any] = set()
+
+
+def current_context() -> Any:
+    """The current pyglet context; ``RuntimeError`` when there is none."""
+    context = gl.current_context
+    if context is None:
+        raise RuntimeError("no current GL context: create a pyglet window (or a renderer) first")
+    return context
+
+
+def is_alive(context: Any) -> bool:
+    """True while ``context`` can still be made current (its window has not been closed)."""
+    return context is not None and context.canvas is not None
+
+
+class GLResources:
+    """The GL names one owner holds, with the pyglet context that created them.
+
+    Create it with the owning context current (or pass ``context``); record each name as it is
+    generated. :meth:`release` is the registry release action: call it exactly once.
+
+    * ``CLOSE``/``EXIT`` (main thread; the registry has made the owning context, or a live
+      sibling of its object space, current): undo CUDA-GL registrations, then delete every name
+      through pyglet's ``Context.delete_*`` (immediate where that is safe, queued otherwise).
+    * ``GC`` (inside a finalizer, any thread): undo CUDA-GL registrations, then append the names
+      to pyglet's ``doomed_*`` lists. No GL call and no import; the names are deleted on the main
+      thread the next time their context is made current (a safe point, or exit).
+    """
+
+    __slots__ = ("context", "buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs", "interop")
+
+    def __init__(self, context: Any = None) -> None:
+        self.context = context if context is not None else current_context()
+        self.buffers: list[int] = []
+        self.textures: list[int] = []
+        self.renderbuffers: list[int] = []
+        self.vaos: list[int] = []
+        self.framebuffers: list[int] = []
+        self.programs: list[Any] = []  # pyglet ShaderProgram objects this owner created
+        self.interop: list[Callable[[], None]] = []  # CUDA-GL registrations to undo first
+
+    # -- creation (main thread, owning context current) ------------------------------------------
+
+    def gen_buffer(self) -> int:
+        name = gl.GLuint()
+        gl.glGenBuffers(1, name)
+        self.buffers.append(name.value)
+        return name.value
+
+    def gen_vao(self) -> int:
+        name = gl.GLuint()
+        gl.glGenVertexArrays(1, name)
+        self.vaos.append(name.value)
+        return name.value
+
+    def names(self) -> dict[str, list[int]]:
+        """The integer names held, by kind (a copy)."""
+        return {
+            "buffers": list(self.buffers),
+            "textures": list(self.textures),
+            "renderbuffers": list(self.renderbuffers),
+            "vaos": list(self.vaos),
+            "framebuffers": list(self.framebuffers),
+            "programs": [p.id for p in self.programs if p.id is not None],
+        }
+
+    def forget_interop(self, undo: Callable[[], None]) -> None:
+        """Run ``undo`` now and stop holding it (a registration replaced before release)."""
+        if undo in self.interop:
+            self.interop.remove(undo)
+        undo()
+
+    # -- release --------------------------------------------------------------------------------
+
+    def release(self, reason: Reason) -> None:
+        """Undo interop, then delete (``CLOSE``/``EXIT``) or queue (``GC``) every name. Once only."""
+        interop, self.interop = self.interop, []
+        for undo in reversed(interop):
+            try:
+                undo()
+            except Exception as exc:  # noqa: BLE001 - the GL names must still go
+                if reason is not Reason.GC:
+                    logger.warning("undoing a CUDA-GL registration failed: %s", exc)
+        if reason is Reason.GC or threading.current_thread() is not _MAIN or gl.current_context is None:
+            self._queue()
+        else:
+            self._delete_now()
+
+    def _delete_now(self) -> None:
+        context = self.context
+        shares_space = gl.current_context.object_space is context.object_space
+        for program in self.programs:
+            if shares_space and program.id is not None:
+                program.delete()
+            # otherwise dropping it lets pyglet's ShaderProgram.__del__ queue it on its object space
+        self.programs = []
+        for names, delete in (
+            (self.buffers, context.delete_buffer),
+            (self.textures, context.delete_texture),
+            (self.renderbuffers, context.delete_renderbuffer),
+            (self.vaos, context.delete_vao),
+            (self.framebuffers, context.delete_framebuffer),
+        ):
+            for name in names:
+                delete(name)
+            names.clear()
+
+    def _queue(self) -> None:
+        context = self.context
+        space = context.object_space
+        space.doomed_buffers.extend(self.buffers)
+        space.doomed_textures.extend(self.textures)
+        space.doomed_renderbuffers.extend(self.renderbuffers)
+        context.doomed_vaos.extend(self.vaos)
+        context.doomed_framebuffers.extend(self.framebuffers)
+        for names in (self.buffers, self.textures, self.renderbuffers, self.vaos, self.framebuffers):
+            names.clear()
+        self.programs = []  # pyglet's ShaderProgram.__del__ queues or deletes each safely
+        _dirty.add(context)
+
+
+def _has_doomed(context: Any) -> bool:
+    space = context.object_space
+    return bool(
+        context.doomed_vaos
+        or context.doomed_framebuffers
+        or space.doomed_buffers
+        or space.doomed_textures
+        or space.doomed_shader_programs
+        or space.doomed_shaders
+        or space.doomed_renderbuffers
+    )
+
+
+class PygletContexts:
+    """The registry's hooks for pyglet contexts (main thread only)."""
+
+    def _stand_in(self, context: Any) -> Any:
+        """``context`` if alive, else a live context of the same object space, else None."""
+        if is_alive(context):
+            return context
+        space = context.object_space
+        candidates = [gl.current_context, getattr(gl._shadow_window, "context", None), *registry.contexts()]
+        for other in candidates:
+            if is_alive(other) and other.object_space is space:
+                return other
+        return None
+
+    @contextlib.contextmanager
+    def activate(self, context: Any) -> Iterator[Any]:
+        """Make ``context`` (or a live sibling of its object space) current; restore after.
+
+        Yields the context made current, or None when nothing of its object space is alive (its
+        names died with it).
+        """
+        previous = gl.current_context
+        target = self._stand_in(context)
+        if target is not None and target is not previous:
+            target.set_current()
+        try:
+            yield target
+        finally:
+            if previous is not None and gl.current_context is not previous and is_alive(previous):
+                previous.set_current()
+
+    def flush(self, context: Any) -> None:
+        """Delete the names queued for ``context`` by making it (or a sibling) current."""
+        _dirty.discard(context)
+        if not _has_doomed(context):
+            return
+        with self.activate(context) as target:
+            if target is not None:
+                target.set_current()  # pyglet's set_current drains the doomed lists
+
+
+_hooks = PygletContexts()
+registry.use_hooks(_hooks)
+
+
+def flush() -> None:
+    """A safe point: run deferred releases and delete queued names. Main thread; cheap when idle."""
+    if _dirty or registry.pending():
+        registry.run_deferred()
+
+
+def live_names(kind: str, names: Any) -> list[int]:
+    """Of ``names``, those that are live GL objects of ``kind`` in the current context's view.
+
+    ``kind`` is one of ``buffer``, ``vao``, ``texture``, ``framebuffer``, ``program``.
+    For tests and reports; main thread, a context current.
+    """
+    check = {
+        "buffer": gl.glIsBuffer,
+        "vao": gl.glIsVertexArray,
+        "texture": gl.glIsTexture,
+        "framebuffer": gl.glIsFramebuffer,
+        "program": gl.glIsProgram,
+        "renderbuffer": gl.glIsRenderbuffer,
+    }[kind]
+    return [int(n) for n in names if check(int(n))]
+

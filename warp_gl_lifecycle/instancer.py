@@ -1,0 +1,367 @@
+"""A lifecycle-safe ``ShapeInstancer``: Warp's instanced mesh drawing, released exactly once.
+
+Method-compatible with ``warp.render``'s ``ShapeInstancer`` (same names and argument order), plus
+``close()``/``closed``. Works on a CUDA device through CUDA-GL interop and on the CPU, including
+machines without a CUDA driver (kernels on the CPU, upload with ``glBufferSubData``).
+"""
+
+from __future__ import annotations
+
+import ctypes
+from typing import Any
+
+import numpy as np
+import warp as wp
+from pyglet import gl
+from pyglet.graphics.shader import Shader, ShaderProgram
+
+from . import glresources
+from .kernels import broadcast_colors, instance_matrices
+from .registry import registry
+
+__all__ = ["ShapeInstancer", "default_shape_shader"]
+
+_MAT44_BYTES = 64
+_VEC3_BYTES = 12
+
+# Warp's instanced shape layout: 0 position, 1 normal, 2 uv; 3-6 instance matrix columns;
+# 7, 8 per-instance colours. The default shader lights colour 1 from a fixed direction.
+_VERTEX_SHADER = """
+#version 330 core
+layout (location = 0) in vec3 aPos;
+layout (location = 1) in vec3 aNormal;
+layout (location = 2) in vec2 aTexCoord;
+layout (location = 3) in vec4 aInstanceTransform0;
+layout (location = 4) in vec4 aInstanceTransform1;
+layout (location = 5) in vec4 aInstanceTransform2;
+layout (location = 6) in vec4 aInstanceTransform3;
+layout (location = 7) in vec3 aObjectColor1;
+layout (location = 8) in vec3 aObjectColor2;
+uniform mat4 view;
+uniform mat4 model;
+uniform mat4 projection;
+out vec3 Normal;
+out vec3 ObjectColor1;
+void main()
+{
+    mat4 transform = model * mat4(aInstanceTransform0, aInstanceTransform1, aInstanceTransform2, aInstanceTransform3);
+    gl_Position = projection * view * transform * vec4(aPos, 1.0);
+    Normal = mat3(transpose(inverse(transform))) * aNormal;
+    ObjectColor1 = aObjectColor1;
+}
+"""
+
+_FRAGMENT_SHADER = """
+#version 330 core
+in vec3 Normal;
+in vec3 ObjectColor1;
+out vec4 FragColor;
+void main()
+{
+    float diffuse = max(dot(normalize(Normal), normalize(vec3(0.3, 0.5, 1.0))), 0.0);
+    FragColor = vec4(ObjectColor1 * (0.4 + 0.6 * diffuse), 1.0);
+}
+"""
+
+_IDENTITY = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0)
+
+
+def default_shape_shader() -> ShaderProgram:
+    """A shader with Warp's instanced vertex layout and ``view``/``model``/``projection`` set to
+    identity, compiled in the current context. The caller owns it."""
+    program = ShaderProgram(Shader(_VERTEX_SHADER, "vertex"), Shader(_FRAGMENT_SHADER, "fragment"))
+    for uniform in ("view", "model", "projection"):
+        program[uniform] = _IDENTITY
+    return program
+
+
+class ShapeInstancer:
+    """Draws many instances of one mesh; each instance has a transform, a scale and two colours.
+
+    Contract:
+
+    * Construct with a pyglet GL context current (a window's or a renderer's); every GL object is
+      created in that context and deleted only there (or, for shared kinds, in a live context of
+      its object space). Methods that draw or upload make that context current.
+    * Released exactly once: by :meth:`close` (idempotent), when collected (names are queued and
+      deleted on the main thread at the next safe point), or at interpreter exit (with the context
+      current, before teardown), whichever comes first. Use after ``close()`` raises
+      ``RuntimeError``.
+    * ``device``: a Warp device. On CUDA the instance buffer is shared with CUDA (GL interop) and
+      the registration is undone before the buffer is deleted; on the CPU kernels run on the CPU
+      and results are uploaded with ``glBufferSubData``. No CUDA call is made for a CPU device.
+    * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned); without
+      one, the instancer builds :func:`default_shape_shader` and owns it.
+    """
+
+    def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None) -> None:
+        self.device = wp.get_device(device)
+        self._gl = glresources.GLResources()
+        self._tracked = registry.track(self, self._gl.release, context=self._gl.context, kind="ShapeInstancer", name=name)
+        if shape_shader is None:
+            shape_shader = default_shape_shader()
+            self._gl.programs.append(shape_shader)
+        elif not hasattr(shape_shader, "id"):
+            raise TypeError(f"shape_shader must be a pyglet ShaderProgram, got {type(shape_shader).__name__}")
+        self.shape_shader = shape_shader
+        self.face_count = 0
+        self.num_instances = 0
+        self.color1: tuple[float, float, float] = (1.0, 1.0, 1.0)
+        self.color2: tuple[float, float, float] = (0.0, 0.0, 0.0)
+        self.vao: int | None = None
+        self.vbo: int | None = None
+        self.ebo: int | None = None
+        self.instance_transform_gl_buffer: int | None = None
+        self.instance_color1_buffer: int | None = None
+        self.instance_color2_buffer: int | None = None
+        self.instance_transforms: wp.array | None = None
+        self.instance_scalings: wp.array | None = None
+        self._registration = None  # CUDA-GL registration of the instance buffer (CUDA devices)
+        self._undo_registration = None
+        self._staging: wp.array | None = None  # CPU matrices uploaded with glBufferSubData
+        self._mapped = False
+
+    # -- lifecycle --------------------------------------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        """True once released, by any path."""
+        return not self._tracked.alive
+
+    def close(self) -> None:
+        """Release every GL object and interop registration now (main thread). Idempotent."""
+        self._tracked.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else f"{self.num_instances} instances on {self.device}"
+        return f"<ShapeInstancer {self._tracked.description} ({state})>"
+
+    # -- Warp's API -------------------------------------------------------------------------------
+
+    def register_shape(self, vertices, indices, color1=(1.0, 1.0, 1.0), color2=(0.0, 0.0, 0.0)) -> None:
+        """Upload the mesh: ``vertices`` (N, 8) = position, normal, uv; ``indices`` whole triangles.
+
+        ``color2`` defaults to ``color1`` lightened by 0.25 when only ``color1`` is given.
+        """
+        self._use()
+        vertices = _float_array(vertices, "vertices", (None, 8))
+        if len(vertices) == 0:
+            raise ValueError("vertices must hold at least one vertex, got shape (0, 8)")
+        indices = _index_array(indices, len(vertices))
+        if color1 is not None and color2 is None:
+            color2 = np.clip(np.asarray(color1, dtype=np.float32) + 0.25, 0.0, 1.0)
+        self.color1 = tuple(float(c) for c in _float_array(color1, "color1", (3,)))
+        self.color2 = tuple(float(c) for c in _float_array(color2, "color2", (3,)))
+
+        if self.vao is None:
+            self.vao = self._gl.gen_vao()
+            self.vbo = self._gl.gen_buffer()
+            self.ebo = self._gl.gen_buffer()
+        gl.glBindVertexArray(self.vao)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.vbo)
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, vertices.nbytes, vertices.ctypes.data, gl.GL_STATIC_DRAW)
+        gl.glBindBuffer(gl.GL_ELEMENT_ARRAY_BUFFER, self.ebo)
+        gl.glBufferData(gl.GL_ELEMENT_ARRAY_BUFFER, indices.nbytes, indices.ctypes.data, gl.GL_STATIC_DRAW)
+        stride = 8 * 4
+        for location, (count, offset) in enumerate(((3, 0), (3, 12), (2, 24))):
+            gl.glVertexAttribPointer(location, count, gl.GL_FLOAT, gl.GL_FALSE, stride, ctypes.c_void_p(offset))
+            gl.glEnableVertexAttribArray(location)
+        gl.glBindVertexArray(0)
+        self.face_count = len(indices)
+
+    def allocate_instances(self, positions, rotations=None, colors1=None, colors2=None, scalings=None) -> None:
+        """Create ``len(positions)`` instances: positions (N, 3), rotations (N, 4) quaternions
+        (x, y, z, w; default identity), colours (N, 3) or (3,) (default the shape's colours),
+        scalings (N, 3) (default ones)."""
+        self._use()
+        if self.vao is None:
+            raise RuntimeError("register_shape() must be called before allocate_instances()")
+        positions = _float_array(positions, "positions", (None, 3))
+        count = len(positions)
+        rotations = _float_array(rotations, "rotations", (count, 4)) if rotations is not None else None
+        scalings = _float_array(scalings, "scalings", (count, 3)) if scalings is not None else None
+        if rotations is None:
+            rotations = np.tile(np.array([0.0, 0.0, 0.0, 1.0], dtype=np.float32), (count, 1))
+        if scalings is None:
+            scalings = np.ones((count, 3), dtype=np.float32)
+
+        self.num_instances = count
+        self.instance_transforms = wp.array(np.hstack([positions, rotations]), dtype=wp.transform, device=self.device)
+        self.instance_scalings = wp.array(scalings, dtype=wp.vec3, device=self.device)
+
+        if self.instance_transform_gl_buffer is None:
+            self.instance_transform_gl_buffer = self._gl.gen_buffer()
+            self.instance_color1_buffer = self._gl.gen_buffer()
+            self.instance_color2_buffer = self._gl.gen_buffer()
+        gl.glBindVertexArray(self.vao)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
+        if self._undo_registration is not None:  # the data store is replaced: register it anew
+            self._gl.forget_interop(self._undo_registration)
+            self._registration = self._undo_registration = None
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, max(count, 1) * _MAT44_BYTES, None, gl.GL_DYNAMIC_DRAW)
+        for column in range(4):
+            location = 3 + column
+            gl.glVertexAttribPointer(
+                location, 4, gl.GL_FLOAT, gl.GL_FALSE, _MAT44_BYTES, ctypes.c_void_p(column * 16)
+            )
+            gl.glEnableVertexAttribArray(location)
+            gl.glVertexAttribDivisor(location, 1)
+        if self.device.is_cuda:
+            from .warp_compat import register_gl_buffer  # noqa: PLC0415
+
+            self._registration, self._undo_registration = register_gl_buffer(
+                self.instance_transform_gl_buffer, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
+            )
+            self._gl.interop.append(self._undo_registration)
+            self._staging = None
+        else:
+            self._staging = wp.empty(count, dtype=wp.mat44, device=self.device)
+        gl.glBindVertexArray(0)
+        self._write_matrices()
+        self.update_colors(colors1, colors2)
+
+    def update_instances(self, transforms=None, scalings=None, colors1=None, colors2=None) -> None:
+        """Replace instance transforms ((N,) ``wp.transform`` array or (N, 7) array-like),
+        scalings ((N,) ``wp.vec3`` or (N, 3)) and/or colours, then refresh the GPU buffers."""
+        self._use()
+        if transforms is not None:
+            self.instance_transforms = self._instance_array(transforms, "transforms", wp.transform, 7)
+        if scalings is not None:
+            self.instance_scalings = self._instance_array(scalings, "scalings", wp.vec3, 3)
+        if transforms is not None or scalings is not None:
+            self._write_matrices()
+        if colors1 is not None or colors2 is not None:
+            self.update_colors(colors1, colors2)
+
+    def update_colors(self, colors1, colors2) -> None:
+        """Per-instance colours: (N, 3), or one (3,) colour for all; None keeps the shape's colour."""
+        self._use()
+        colors = []
+        for value, default, name in ((colors1, self.color1, "colors1"), (colors2, self.color2, "colors2")):
+            value = default if value is None else value
+            array = np.asarray(value, dtype=np.float32)
+            if array.shape != (3,):
+                array = _float_array(value, name, (self.num_instances, 3))
+            source = wp.array(array.reshape(-1, 3), dtype=wp.vec3, device=self.device)
+            out = wp.empty(self.num_instances, dtype=wp.vec3, device=self.device)
+            wp.launch(broadcast_colors, dim=self.num_instances, inputs=[source], outputs=[out], device=self.device)
+            colors.append(out.numpy())
+        gl.glBindVertexArray(self.vao)
+        for location, buffer, data in zip((7, 8), (self.instance_color1_buffer, self.instance_color2_buffer), colors):
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, max(data.nbytes, _VEC3_BYTES), data.ctypes.data, gl.GL_STATIC_DRAW)
+            gl.glVertexAttribPointer(location, 3, gl.GL_FLOAT, gl.GL_FALSE, _VEC3_BYTES, ctypes.c_void_p(0))
+            gl.glEnableVertexAttribArray(location)
+            gl.glVertexAttribDivisor(location, 1)
+        gl.glBindVertexArray(0)
+
+    def render(self) -> None:
+        """Draw every instance with ``shape_shader`` in the instancer's context. A safe point."""
+        self._use()
+        glresources.flush()
+        if self.vao is None or self.num_instances == 0:
+            return
+        gl.glUseProgram(self.shape_shader.id)
+        gl.glBindVertexArray(self.vao)
+        gl.glDrawElementsInstanced(gl.GL_TRIANGLES, self.face_count, gl.GL_UNSIGNED_INT, None, self.num_instances)
+        gl.glBindVertexArray(0)
+
+    def __enter__(self) -> "ShapeInstancer":
+        """Expose ``vbo_transforms``, an (N,) ``wp.mat44`` array on ``device`` that a kernel may write
+        in the layout of :mod:`warp_gl_lifecycle.kernels`; it reaches GL on ``__exit__``."""
+        self._use()
+        if self.instance_transform_gl_buffer is None:
+            raise RuntimeError("allocate_instances() must be called before mapping vbo_transforms")
+        if self._mapped:
+            raise RuntimeError("vbo_transforms is already mapped")
+        self.vbo_transforms = self._map()
+        self._mapped = True
+        return self
+
+    def __exit__(self, exc_type, exc_value, traceback) -> None:
+        self._mapped = False
+        del self.vbo_transforms
+        self._unmap()
+
+    # -- internals --------------------------------------------------------------------------------
+
+    def _use(self) -> None:
+        if not self._tracked.alive:
+            raise RuntimeError(f"{self._tracked.description} is closed")
+        context = self._gl.context
+        if gl.current_context is not context:
+            if not glresources.is_alive(context):
+                raise RuntimeError(f"the GL context of {self._tracked.description} was destroyed")
+            context.set_current()
+
+    def _instance_array(self, value, name: str, dtype, width: int) -> wp.array:
+        if isinstance(value, wp.array):
+            if value.dtype != dtype:
+                raise TypeError(f"{name} must have dtype {dtype.__name__}, got {value.dtype.__name__}")
+            if value.shape != (self.num_instances,):
+                raise ValueError(f"{name} must have shape ({self.num_instances},), got {value.shape}")
+            if value.device != self.device or not value.is_contiguous:
+                value = wp.clone(value, device=self.device)
+            return value
+        host = _float_array(value, name, (self.num_instances, width))
+        return wp.array(host, dtype=dtype, device=self.device)
+
+    def _map(self) -> wp.array:
+        if self._registration is not None:
+            return self._registration.map(dtype=wp.mat44, shape=(self.num_instances,))
+        return self._staging
+
+    def _unmap(self) -> None:
+        if self._registration is not None:
+            self._registration.unmap()
+            return
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
+        gl.glBufferSubData(gl.GL_ARRAY_BUFFER, 0, self.num_instances * _MAT44_BYTES, ctypes.c_void_p(self._staging.ptr))
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+
+    def _write_matrices(self) -> None:
+        if self.num_instances == 0:
+            return
+        matrices = self._map()
+        try:
+            wp.launch(
+                instance_matrices,
+                dim=self.num_instances,
+                inputs=[self.instance_transforms, self.instance_scalings],
+                outputs=[matrices],
+                device=self.device,
+                record_tape=False,
+            )
+        finally:
+            self._unmap()
+
+
+def _float_array(value, name: str, shape: tuple) -> np.ndarray:
+    """``value`` as a C-contiguous float32 array of ``shape`` (None = any length), finite."""
+    try:
+        array = np.ascontiguousarray(value, dtype=np.float32)
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{name} must be an array of numbers with shape {_shape_text(shape)}: {exc}") from None
+    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
+        raise ValueError(f"{name} must have shape {_shape_text(shape)}, got {array.shape}")
+    if not np.isfinite(array).all():
+        raise ValueError(f"{name} must be finite, got NaN or infinity")
+    return array
+
+
+def _index_array(indices, vertex_count: int) -> np.ndarray:
+    array = np.asarray(indices)
+    if array.dtype.kind not in "iu":
+        raise TypeError(f"indices must be integers, got dtype {array.dtype}")
+    array = array.reshape(-1)
+    if len(array) == 0 or len(array) % 3:
+        raise ValueError(f"indices must form whole triangles (a multiple of 3, at least 3), got {len(array)}")
+    low, high = int(array.min()), int(array.max())
+    if low < 0 or high >= vertex_count:
+        raise ValueError(f"indices must lie in [0, {vertex_count - 1}] for {vertex_count} vertices, got [{low}, {high}]")
+    return np.ascontiguousarray(array, dtype=np.uint32)
+
+
+def _shape_text(shape: tuple) -> str:
+    parts = ["N" if dim is None else str(dim) for dim in shape]
+    return "(" + ", ".join(parts) + ("," if len(parts) == 1 else "") + ")"

@@ -1,0 +1,480 @@
+"""Weak-reference registry that releases each tracked owner exactly once: on close, after collection, or at exit.
+
+The registry knows nothing of GL. An owner is any object that holds resources needing an
+orderly release; it is tracked with a release action and an opaque *context* key. What a
+context key means, how to make one current and how to flush work queued for it is told to the
+registry by a :class:`ContextHooks` object (the GL layer installs one; without it contexts are
+plain labels).
+
+Guarantees, modelled on :class:`weakref.finalize`:
+
+* Tracking never keeps an owner alive.
+* Each owner is released **exactly once**, by whichever comes first of :meth:`Tracked.close`,
+  garbage collection of the owner, or the exit hook. The other paths then do nothing.
+* The exit hook, registered with :mod:`atexit` when this module is imported, releases every
+  still-live owner in **reverse creation order**, each with its own context made current, while
+  the import system and the contexts are intact; then it flushes every context's deferred work.
+  It is re-armed whenever a new context first appears, so that it runs before the exit hooks of
+  libraries imported later (``atexit`` runs the newest hook first).
+* A release action called for garbage collection (``Reason.GC``) runs inside a finalizer, on
+  whatever thread the collector runs: it must not touch a graphics API, import or block; it can
+  only hand work to a deferred queue. Close and exit releases run with the context current.
+* A release that raises is logged once (logger ``warp_gl_lifecycle``) and does not stop others.
+* An owner released by collection or at exit rather than by ``close()`` gets a
+  :class:`ResourceWarning` (shown under ``python -X dev``), as an unclosed file does.
+"""
+
+from __future__ import annotations
+
+import atexit
+import enum
+import itertools
+import logging
+import threading
+import warnings
+import weakref
+from contextlib import nullcontext
+from typing import Any, Callable, ContextManager, Protocol
+
+__all__ = [
+    "ContextHooks",
+    "Reason",
+    "Registry",
+    "Tracked",
+    "live",
+    "managed",
+    "registry",
+    "release_all",
+    "pending",
+    "run_deferred",
+    "stats",
+    "track",
+]
+
+logger = logging.getLogger("warp_gl_lifecycle")
+
+
+class Reason(enum.Enum):
+    """Why an owner is being released."""
+
+    CLOSE = "close"
+    GC = "gc"
+    EXIT = "exit"
+
+
+class ContextHooks(Protocol):
+    """What the registry asks of the layer that knows what a context key is.
+
+    Both are called on the main thread only.
+    """
+
+    def activate(self, context: Any) -> ContextManager[Any]:
+        """Make ``context`` current for the body of the ``with``; restore what was current after."""
+
+    def flush(self, context: Any) -> None:
+        """Run the work deferred for ``context`` (e.g. names queued by collected owners)."""
+
+
+class _NoHooks:
+    def activate(self, context: Any) -> ContextManager[Any]:
+        return nullcontext()
+
+    def flush(self, context: Any) -> None:
+        pass
+
+
+class Tracked(weakref.ref):
+    """The registry's record of one owner: a weak reference plus what releasing it needs.
+
+    Returned by :func:`track`. ``close()`` releases the owner now (exactly once); ``alive`` tells
+    whether it is still tracked. The record never refers to the owner strongly, except while a
+    collected owner of a :func:`managed` class waits for its deferred release.
+    """
+
+    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "_registry", "__weakref__")
+
+    def __new__(cls, owner, callback, *_args):
+        return super().__new__(cls, owner, callback)
+
+    def __init__(self, owner, callback, registry, seq, release, context, kind, name, warn):
+        super().__init__(owner, callback)
+        self._registry = registry
+        self.seq = seq
+        self.release = release
+        self.context = context
+        self.kind = kind
+        self.name = name
+        self.warn = warn
+
+    @property
+    def description(self) -> str:
+        return f"{self.kind} {self.name!r}" if self.name is not None else f"{self.kind} #{self.seq}"
+
+    @property
+    def alive(self) -> bool:
+        """True until the owner has been claimed for release by any path."""
+        return self.seq in self._registry._entries
+
+    def close(self) -> bool:
+        """Release the owner now, with its context current. Returns False if it was already released.
+
+        Meant for the main thread. From another thread no graphics call may be made, so the
+        release is handed to the deferred queue (``Reason.GC`` semantics) and completes at the
+        next :func:`run_deferred` on the main thread, or at exit.
+        """
+        return self._registry._close(self)
+
+    def detach(self) -> bool:
+        """Stop tracking without releasing. Returns False if it was already released or detached."""
+        return self._registry._entries.pop(self.seq, None) is not None
+
+    def _invoke(self, reason: Reason, owner: Any) -> None:
+        self.release(reason)
+
+    def __repr__(self) -> str:
+        state = "live" if self.alive else "released"
+        return f"<Tracked {self.description} ({state})>"
+
+
+class _ManagedTracked(Tracked):
+    """Record of an instance of a :func:`managed` class: its release runs the class's own bodies,
+    so it needs the instance, and collection is signalled by the class's ``__del__``."""
+
+    __slots__ = ()
+
+    def _invoke(self, reason: Reason, owner: Any) -> None:
+        if owner is not None:
+            self.release(owner)
+
+
+class Registry:
+    """Live owners, by creation order. Most code uses the module-level :data:`registry`."""
+
+    def __init__(self) -> None:
+        self._entries: dict[int, Tracked] = {}
+        self._counter = itertools.count(1)
+        # Owners claimed off the main thread or by a managed __del__, waiting for a safe point:
+        # (record, owner or None, what to count it as). Appended from finalizers; drained below.
+        self._deferred: list[tuple[Tracked, Any, str]] = []
+        self._contexts: list[Any] = []
+        self._hooks: ContextHooks = _NoHooks()
+        self._exiting = False
+        self._main_thread = threading.main_thread()
+        self._counts = {"created": 0, "close": 0, "gc": 0, "exit": 0, "errors": 0}
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def track(
+        self,
+        owner: Any,
+        release: Callable[[Reason], None],
+        *,
+        context: Any = None,
+        kind: str | None = None,
+        name: str | None = None,
+        warn: bool = True,
+    ) -> Tracked:
+        """Track ``owner``; ``release(reason)`` will be called exactly once.
+
+        ``release`` must not refer to ``owner`` (or the owner would never be collected). With
+        ``Reason.GC`` it runs inside a finalizer or on a foreign thread and may only queue work;
+        with ``CLOSE``/``EXIT`` it runs on the main thread with ``context`` current. ``context``
+        is an opaque key naming where the owner's resources live; ``kind`` and ``name`` describe
+        the owner in :func:`live`, logs and warnings. Thread-safe.
+        """
+        if not callable(release):
+            raise TypeError(f"release must be callable, got {type(release).__name__}")
+        return self._add(Tracked, owner, self._collected, release, context, kind, name, warn)
+
+    def live(self) -> list[Tracked]:
+        """The owners still tracked, oldest first."""
+        return sorted(self._entries.values(), key=_seq)
+
+    def stats(self) -> dict[str, int]:
+        """Counts: ``tracked`` now, ``created`` in all, ``released_close``/``_gc``/``_exit``,
+        ``pending`` deferred releases, release ``errors``."""
+        c = self._counts
+        return {
+            "tracked": len(self._entries),
+            "created": c["created"],
+            "released_close": c["close"],
+            "released_gc": c["gc"],
+            "released_exit": c["exit"],
+            "pending": len(self._deferred),
+            "errors": c["errors"],
+        }
+
+    def release_all(self) -> int:
+        """Release every live owner and every deferred one, newest first, then flush each context.
+
+        This is what the exit hook does; call it on the main thread. Returns how many were released.
+        """
+        claimed = self._take_deferred()
+        for t in sorted(self._entries.values(), key=_seq):
+            owner = t()
+            if self._entries.pop(t.seq, None) is not None:
+                claimed.append((t, owner, "exit"))
+        claimed.sort(key=lambda item: item[0].seq, reverse=True)
+        for t, owner, label in claimed:
+            self._run(t, Reason.EXIT if label == "exit" else Reason.GC, owner, label)
+        for context in reversed(self._live_contexts()):
+            self._flush(context)
+        return len(claimed)
+
+    def run_deferred(self) -> int:
+        """A safe point: run deferred releases, oldest first, then flush each context's queue.
+
+        Call on the main thread, e.g. between frames; elsewhere it does nothing. Returns how
+        many deferred releases ran.
+        """
+        if threading.current_thread() is not self._main_thread:
+            return 0
+        claimed = self._take_deferred()
+        for t, owner, label in claimed:
+            self._run(t, Reason.GC, owner, label)
+        for context in self._live_contexts():
+            self._flush(context)
+        return len(claimed)
+
+    def pending(self) -> int:
+        """How many releases wait for the next :meth:`run_deferred`."""
+        return len(self._deferred)
+
+    def use_hooks(self, hooks: ContextHooks) -> None:
+        """Install the layer that activates and flushes contexts."""
+        self._hooks = hooks
+
+    def contexts(self) -> list[Any]:
+        """Context keys seen so far that are still alive, in order of first appearance."""
+        return self._live_contexts()
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _add(self, record_type, owner, callback, release, context, kind, name, warn) -> Tracked:
+        seq = next(self._counter)
+        t = record_type(owner, callback, self, seq, release, context, kind or type(owner).__name__, name, warn)
+        self._entries[seq] = t
+        self._counts["created"] += 1
+        if context is not None and not any(ref() is context for ref in self._contexts):
+            self._new_context(context)
+        return t
+
+    def _new_context(self, context) -> None:
+        try:
+            ref = weakref.ref(context)
+        except TypeError:
+            ref = _Strong(context)
+        self._contexts.append(ref)
+        # Re-arm: atexit runs the newest hook first, so stay newer than anything that tears down
+        # the contexts we just learned about.
+        atexit.unregister(self._exit_hook)
+        atexit.register(self._exit_hook)
+
+    def _live_contexts(self) -> list[Any]:
+        self._contexts = [ref for ref in self._contexts if ref() is not None]
+        return [ref() for ref in self._contexts]
+
+    def _take_deferred(self) -> list[tuple[Tracked, Any, str]]:
+        # Finalizers may append while we read: take a counted slice, as pyglet does for its lists.
+        count = len(self._deferred)
+        taken = self._deferred[:count]
+        del self._deferred[:count]
+        return taken
+
+    def _close(self, t: Tracked) -> bool:
+        owner = t()
+        if self._entries.pop(t.seq, None) is None:
+            return False
+        if threading.current_thread() is self._main_thread:
+            self._run(t, Reason.CLOSE, owner, "close")
+        elif isinstance(t, _ManagedTracked):
+            self._deferred.append((t, owner, "close"))
+        else:
+            self._run_in_finalizer(t, "close")
+        return True
+
+    def _collected(self, t: Tracked) -> None:
+        # Weak-reference callback: runs inside the collector, on any thread, possibly during
+        # interpreter teardown. No import and no graphics call here; see _run_in_finalizer.
+        if self._entries.pop(t.seq, None) is not None:
+            self._run_in_finalizer(t, "gc")
+
+    def _run_in_finalizer(self, t: Tracked, label: str) -> None:
+        """Release with ``Reason.GC``, without activating a context (finalizer or foreign thread)."""
+        try:
+            t.release(Reason.GC)
+        except BaseException as exc:  # noqa: BLE001 - a finalizer must not raise
+            self._counts["errors"] += 1
+            if not self._exiting:
+                _log_failure(t, Reason.GC, exc)
+        else:
+            self._counts[label] += 1
+            if t.warn and label == "gc" and not self._exiting:
+                _warn_unclosed(t, Reason.GC)
+        t.release = _released
+
+    def _run(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
+        """Release on the main thread with the owner's context current."""
+        try:
+            if t.context is None:
+                t._invoke(reason, owner)
+            else:
+                with self._hooks.activate(t.context):
+                    t._invoke(reason, owner)
+        except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
+            self._counts["errors"] += 1
+            _log_failure(t, reason, exc)
+        else:
+            self._counts[label] += 1
+            if t.warn and label != "close":
+                _warn_unclosed(t, reason)
+        finally:
+            t.release = _released
+
+    def _flush(self, context) -> None:
+        try:
+            self._hooks.flush(context)
+        except Exception as exc:  # noqa: BLE001
+            self._counts["errors"] += 1
+            logger.warning("flushing deferred work for %r failed: %s", context, exc)
+
+    def _exit_hook(self) -> None:
+        self._exiting = True
+        self.release_all()
+
+    # -- managed classes ------------------------------------------------------------------------
+
+    def _track_managed(self, owner, release, context, kind) -> Tracked:
+        return self._add(_ManagedTracked, owner, None, release, context, kind, None, True)
+
+    def _defer_collected(self, t: Tracked, owner: Any) -> None:
+        """From a managed owner's ``__del__``: keep the owner until the main thread releases it."""
+        if self._entries.pop(t.seq, None) is not None:
+            self._deferred.append((t, owner, "gc"))  # resurrects the owner until then
+
+
+class _Strong:
+    """Stands in for a weak reference to a context key that cannot be weakly referenced."""
+
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def __call__(self):
+        return self.value
+
+
+def _seq(t: Tracked) -> int:
+    return t.seq
+
+
+def _released(*_args) -> None:
+    """Release action of an owner that has been released: does nothing."""
+
+
+def _log_failure(t: Tracked, reason: Reason, exc: BaseException) -> None:
+    logger.warning("releasing %s (%s) failed: %s: %s", t.description, reason.value, type(exc).__name__, exc)
+
+
+def _warn_unclosed(t: Tracked, reason: Reason) -> None:
+    when = "at exit" if reason is Reason.EXIT else "by garbage collection"
+    try:
+        warnings.warn(f"unclosed {t.description}, released {when}", ResourceWarning, stacklevel=2)
+    except Exception:  # noqa: BLE001 - e.g. -W error::ResourceWarning inside a finalizer
+        pass
+
+
+class _ManagedRelease:
+    """Release action of a :func:`managed` class: its original ``close`` body, then ``__del__``'s."""
+
+    __slots__ = ("close", "finalize")
+
+    def __init__(self, close, finalize):
+        self.close = close
+        self.finalize = finalize
+
+    def __call__(self, owner: Any) -> None:
+        if self.close is not None:
+            self.close(owner)
+        if self.finalize is not None:
+            self.finalize(owner)
+
+
+def managed(
+    cls: type | None = None,
+    *,
+    registry: Registry | None = None,
+    context: Callable[[Any], Any] | None = None,
+    kind: str | None = None,
+) -> Any:
+    """Make a class written in the legacy style (cleanup in ``close()``/``__del__``) release safely.
+
+    Works as ``@managed`` on a class you own and as ``managed(SomeClass)`` on one you do not
+    (the class is patched in place and returned). Each instance is tracked from the end of its
+    ``__init__``; its original ``close()`` and then ``__del__`` bodies run **at most once**, at
+    the first of: an explicit ``close()`` (main thread, context current), the exit hook (main
+    thread, context current, before interpreter teardown), or collection. On collection the
+    bodies do not run inside ``__del__``: the instance is kept and released at the next
+    :func:`run_deferred` (a safe point on the main thread) or at exit. After release the class's
+    ``__del__`` is a no-op. ``context(instance)`` returns the instance's context key, evaluated
+    once, after ``__init__`` (default: none). Applying ``managed`` twice is harmless.
+    """
+    if cls is None:
+        return lambda c: managed(c, registry=registry, context=context, kind=kind)
+    if not isinstance(cls, type):
+        raise TypeError(f"managed() expects a class, got {type(cls).__name__}")
+    if cls.__dict__.get("_wgl_managed"):
+        return cls
+    reg = registry if registry is not None else _default
+    original_init = cls.__init__
+    original_close = _unwrapped(getattr(cls, "close", None))
+    original_del = _unwrapped(getattr(cls, "__del__", None))
+    release = _ManagedRelease(original_close, original_del)
+    kind_name = kind or cls.__name__
+
+    def __init__(self, *args, **kwargs):
+        original_init(self, *args, **kwargs)
+        if self.__dict__.get("_wgl_tracked") is None:
+            key = context(self) if context is not None else None
+            self._wgl_tracked = reg._track_managed(self, release, key, kind_name)
+
+    def close(self):
+        t = self.__dict__.get("_wgl_tracked")
+        if t is None:  # never tracked (its __init__ failed): behave as the original
+            return original_close(self) if original_close is not None else None
+        t.close()
+        return None
+
+    def __del__(self):
+        t = self.__dict__.get("_wgl_tracked")
+        if t is not None:
+            t._registry._defer_collected(t, self)
+
+    __init__.__wrapped__ = original_init
+    close.__wrapped__ = original_close
+    __del__.__wrapped__ = original_del
+    cls.__init__ = __init__
+    cls.close = close
+    cls.__del__ = __del__
+    cls._wgl_managed = True
+    return cls
+
+
+def _unwrapped(method):
+    """The original behind a method that ``managed`` patched on a base class."""
+    while method is not None and getattr(method, "__qualname__", "").startswith("managed.<locals>"):
+        method = method.__wrapped__
+    return method
+
+
+#: The process-wide registry used by the module-level functions and the exit hook.
+registry = _default = Registry()
+atexit.register(_default._exit_hook)
+
+track = _default.track
+live = _default.live
+stats = _default.stats
+release_all = _default.release_all
+run_deferred = _default.run_deferred
+pending = _default.pending
