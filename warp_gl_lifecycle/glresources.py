@@ -127,6 +127,8 @@ class GLResources:
     def _delete_now(self) -> None:
         context = self.context
         shares_space = gl.current_context.object_space is context.object_space
+        if self.programs and shares_space:
+            gl.glUseProgram(0)  # a program still in use is only flagged for deletion
         for program in self.programs:
             if shares_space and program.id is not None:
                 program.delete()

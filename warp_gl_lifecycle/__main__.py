@@ -1,0 +1,28 @@
+"""Command line: ``python -m warp_gl_lifecycle demo`` (the main job)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m warp_gl_lifecycle", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    from . import demo  # noqa: PLC0415
+
+    demo.add_arguments(commands.add_parser("demo", help="draw an animated instanced grid headless and report"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.command == "demo":
+        from . import demo  # noqa: PLC0415
+
+        return demo.main(args)
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
