@@ -126,6 +126,7 @@ class GLResources:
 
     def _delete_now(self) -> None:
         context = self.context
+        logger.debug("deleting GL names of context %#x with context %#x current", id(context), id(gl.current_context))
         shares_space = gl.current_context.object_space is context.object_space
         if self.programs and shares_space:
             gl.glUseProgram(0)  # a program still in use is only flagged for deletion

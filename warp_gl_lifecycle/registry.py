@@ -326,6 +326,7 @@ class Registry:
             _log_failure(t, reason, exc)
         else:
             self._counts[label] += 1
+            logger.debug("released %s (%s)", t.description, label)
             if t.warn and label != "close":
                 _warn_unclosed(t, reason)
         finally:

@@ -1,0 +1,86 @@
+"""Shared fixtures: a real headless pyglet GL context, and a runner for subprocess exit scenarios."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("PYGLET_HEADLESS", "true")
+
+import pyglet  # noqa: E402
+
+pyglet.options["headless"] = True
+
+import warp as wp  # noqa: E402
+
+wp.config.log_level = wp.LOG_WARNING
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = Path(__file__).resolve().parent / "scenarios"
+BAD_STDERR = ("Exception ignored", "Traceback", "ImportError", "CUDA error")
+
+
+def has_cuda() -> bool:
+    wp.init()
+    return wp.is_cuda_available()
+
+
+def pytest_collection_modifyitems(config, items):
+    if has_cuda():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def gl_window():
+    """A hidden headless window whose context is current; made current again for each test."""
+    window = pyglet.window.Window(64, 64, visible=False)
+    yield window
+    window.close()
+
+
+@pytest.fixture
+def gl_context(gl_window):
+    gl_window.switch_to()
+    return gl_window.context
+
+
+class Result:
+    def __init__(self, proc: subprocess.CompletedProcess):
+        self.returncode = proc.returncode
+        self.stdout = proc.stdout
+        self.stderr = proc.stderr
+
+    def assert_clean(self, returncode: int = 0) -> "Result":
+        assert self.returncode == returncode, f"exit {self.returncode}\nstdout:\n{self.stdout}\nstderr:\n{self.stderr}"
+        for bad in BAD_STDERR:
+            assert bad not in self.stderr, f"{bad!r} in stderr:\n{self.stderr}"
+        return self
+
+    def stats(self) -> dict:
+        line = next(line for line in self.stdout.splitlines() if line.startswith("STATS "))
+        return dict(eval(line[len("STATS "):]))  # noqa: S307 - our own scenario's repr of a list of tuples
+
+
+def run_scenario(name: str, *args: str, env: dict | None = None, timeout: float = 180) -> Result:
+    """Run ``tests/scenarios/<name>`` in a fresh interpreter; returns its exit code and output."""
+    full_env = {**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": str(ROOT), **(env or {})}
+    proc = subprocess.run(
+        [sys.executable, str(SCENARIOS / name), *args],
+        cwd=SCENARIOS,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    return Result(proc)
+
+
+@pytest.fixture
+def scenario():
+    return run_scenario

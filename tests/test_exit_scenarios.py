@@ -1,0 +1,57 @@
+"""What a user did, run to exit in a fresh interpreter: exit code 0 and nothing on stderr."""
+
+import re
+
+import pytest
+
+
+def test_legacy_class_in_cycle_fails_at_exit_without_the_package(scenario):
+    result = scenario("legacy_class_in_cycle.py")
+    assert "Exception ignored" in result.stderr
+    assert "sys.meta_path is None" in result.stderr
+    assert "legacy __del__ body ran" not in result.stdout
+
+
+def test_legacy_class_in_cycle_is_clean_under_managed(scenario):
+    result = scenario("legacy_class_in_cycle.py", "--managed").assert_clean()
+    assert result.stdout.count("legacy __del__ body ran") == 1
+    stats = result.stats()
+    assert stats["released_exit"] == 1 and stats["errors"] == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["instancer_left_open.py", "instancer_in_reference_cycle.py", "instancer_in_module_global.py"],
+)
+def test_instancer_not_closed_is_released_at_exit(scenario, name):
+    stats = scenario(name).assert_clean().stats()
+    assert stats == {**stats, "released_exit": 1, "released_close": 0, "errors": 0, "tracked": 0}
+
+
+@pytest.mark.parametrize("args", [(), ("--twice",)])
+def test_closed_instancer_leaves_nothing_for_exit(scenario, args):
+    stats = scenario("instancer_closed.py", *args).assert_clean().stats()
+    assert stats["released_close"] == 1 and stats["released_exit"] == 0 and stats["errors"] == 0
+
+
+def test_instancers_in_two_windows_release_newest_first_each_in_its_own_context(scenario):
+    result = scenario("instancers_in_two_windows.py").assert_clean()
+    released = re.findall(r"released ShapeInstancer '(\w+)' \((\w+)\)", result.stdout)
+    assert released == [("b2", "exit"), ("b1", "exit"), ("a2", "exit"), ("a1", "exit")]
+    deletions = re.findall(r"deleting GL names of context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current", result.stdout)
+    assert len(deletions) == 4
+    assert all(owner == current for owner, current in deletions), deletions
+    assert len({owner for owner, _ in deletions}) == 2
+
+
+def test_exit_releases_live_owners_newest_first_and_each_once(scenario):
+    result = scenario("owners_exit_order.py").assert_clean()
+    released = re.findall(r"released (\d) (\w+)", result.stdout)
+    assert released == [("2", "close"), ("4", "gc"), ("5", "exit"), ("3", "exit"), ("1", "exit"), ("0", "exit")]
+
+
+def test_exit_hook_runs_before_a_later_library_tears_gl_down(scenario):
+    out = scenario("library_tears_gl_down_at_exit.py").assert_clean().stdout
+    assert out.index("released ShapeInstancer 'late library' (exit)") < out.index("library closes windows")
+    owner, current = re.search(r"deleting GL names of context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current", out).groups()
+    assert owner == current
