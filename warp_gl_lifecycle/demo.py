@@ -28,9 +28,14 @@ def add_arguments(parser) -> None:
 
 
 def _positive(text: str) -> int:
-    value = int(text)
+    import argparse  # noqa: PLC0415
+
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
     if value <= 0:
-        raise ValueError(f"must be positive, got {value}")
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
 
 

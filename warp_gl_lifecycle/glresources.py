@@ -113,6 +113,8 @@ class GLResources:
     def release(self, reason: Reason) -> None:
         """Undo interop, then delete (``CLOSE``/``EXIT``) or queue (``GC``) every name. Once only."""
         interop, self.interop = self.interop, []
+        if interop and reason is not Reason.GC:
+            logger.debug("undoing %d CUDA-GL registrations of context %#x", len(interop), id(self.context))
         for undo in reversed(interop):
             try:
                 undo()

@@ -29,7 +29,7 @@ def window(size=32):
     return pyglet.window.Window(size, size, visible=False)
 
 
-def instancer(count=4, name=None, device="cpu"):
+def instancer(count=4, name=None, device=os.environ.get("WGL_DEVICE", "cpu")):
     """A ShapeInstancer with a quad shape and ``count`` instances, in the current context."""
     quiet_warp()
     from warp_gl_lifecycle import ShapeInstancer

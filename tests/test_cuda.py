@@ -1,0 +1,86 @@
+"""CUDA-GL interop paths; skipped without a CUDA device, run on a GPU machine whenever one is lent."""
+
+import re
+
+import numpy as np
+import pytest
+import warp as wp
+
+from .conftest import run_scenario
+from .test_instancer import BLUE, GREEN, RED, dominant, draw, make, owned_names, pixel_at
+from warp_gl_lifecycle.glresources import live_names
+
+pytestmark = pytest.mark.cuda
+
+
+@pytest.fixture(autouse=True)
+def _context(gl_context):
+    yield
+
+
+def test_cuda_instancer_draws_through_interop():
+    inst = make(device="cuda:0")
+    assert inst._registration is not None and inst._staging is None
+    positions = [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.0, 0.5, 0)]
+    inst.allocate_instances(positions, colors1=[RED, GREEN, BLUE])
+    image = draw(inst)
+    assert [dominant(pixel_at(image, x, y)) for x, y, _ in positions] == ["red", "green", "blue"]
+    moved = wp.array([(0.6, 0.6, 0, 0, 0, 0, 1)] * 3, dtype=wp.transform, device="cuda:0")
+    inst.update_instances(moved)
+    image = draw(inst)
+    assert dominant(pixel_at(image, 0.6, 0.6)) == "red" and dominant(pixel_at(image, -0.5, -0.5)) == "background"
+    inst.close()
+
+
+def test_cuda_close_undoes_registration_then_deletes_names():
+    inst = make(device="cuda:0")
+    registration = inst._registration
+    buffers, vaos, _ = owned_names(inst)
+    inst.close()
+    assert registration.resource is None
+    assert live_names("buffer", buffers) == [] and live_names("vao", vaos) == []
+
+
+def test_cuda_200_cycles_leave_no_names():
+    make(device="cuda:0").close()
+    before = live_names("buffer", range(1, 3000))
+    for _ in range(200):
+        inst = make(device="cuda:0")
+        inst.update_instances(wp.zeros(3, dtype=wp.transform, device="cuda:0"))
+        inst.close()
+    assert live_names("buffer", range(1, 3000)) == before
+
+
+def test_cuda_instance_matrices_reach_gl_unchanged():
+    from pyglet import gl
+
+    inst = make(count=1000, device="cuda:0")
+    rng = np.random.default_rng(0)
+    q = rng.normal(size=(1000, 4))
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    transforms = np.hstack([rng.normal(size=(1000, 3)), q]).astype(np.float32)
+    inst.update_instances(wp.array(transforms, dtype=wp.transform, device="cuda:0"))
+    readback = np.empty((1000, 16), np.float32)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, inst.instance_transform_gl_buffer)
+    gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
+    expected = wp.empty(1000, dtype=wp.mat44, device="cpu")
+    from warp_gl_lifecycle.kernels import instance_matrices
+
+    wp.launch(instance_matrices, 1000, [wp.array(transforms, dtype=wp.transform), wp.array(np.ones((1000, 3)), dtype=wp.vec3)], [expected], device="cpu")
+    assert np.abs(readback - expected.numpy().reshape(1000, 16)).max() <= 1e-5
+    inst.close()
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["instancer_left_open.py", "instancer_in_reference_cycle.py", "instancer_in_module_global.py", "instancers_in_two_windows.py"],
+)
+def test_cuda_exit_scenarios(name):
+    result = run_scenario(name, env={"WGL_DEVICE": "cuda:0"}).assert_clean()
+    assert result.stats()["errors"] == 0
+
+
+def test_cuda_registration_is_undone_before_names_are_deleted():
+    out = run_scenario("instancers_in_two_windows.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean().stdout
+    events = re.findall(r"(undoing 1 CUDA-GL registrations|deleting GL names) of context", out)
+    assert events == ["undoing 1 CUDA-GL registrations", "deleting GL names"] * 4
