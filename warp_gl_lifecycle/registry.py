@@ -40,6 +40,7 @@ __all__ = [
     "ContextHooks",
     "Reason",
     "Registry",
+    "Managed",
     "Tracked",
     "live",
     "managed",
@@ -348,6 +349,12 @@ class Registry:
     def _track_managed(self, owner, release, context, kind) -> Tracked:
         return self._add(_ManagedTracked, owner, None, release, context, kind, None, True)
 
+    def _set_context(self, t: Tracked, context: Any) -> None:
+        """The owner's resources turned out to live in ``context`` (known only after it was built)."""
+        t.context = context
+        if context is not None and not any(ref() is context for ref in self._contexts):
+            self._new_context(context)
+
     def _defer_collected(self, t: Tracked, owner: Any) -> None:
         """From a managed owner's ``__del__``: keep the owner until the main thread releases it."""
         if self._entries.pop(t.seq, None) is not None:
@@ -387,19 +394,91 @@ def _warn_unclosed(t: Tracked, reason: Reason) -> None:
 
 
 class _ManagedRelease:
-    """Release action of a :func:`managed` class: its original ``close`` body, then ``__del__``'s."""
+    """Release action of a :func:`managed` class: a given cleanup, or the class's original
+    ``close`` body then its ``__del__`` body."""
 
-    __slots__ = ("close", "finalize")
+    __slots__ = ("bodies",)
 
-    def __init__(self, close, finalize):
-        self.close = close
-        self.finalize = finalize
+    def __init__(self, *bodies):
+        self.bodies = [body for body in bodies if body is not None]
 
     def __call__(self, owner: Any) -> None:
-        if self.close is not None:
-            self.close(owner)
-        if self.finalize is not None:
-            self.finalize(owner)
+        for body in self.bodies:
+            body(owner)
+
+
+class Managed:
+    """What :func:`managed` did to one class: lets instances made before be adopted, and undoes it."""
+
+    def __init__(self, cls: type, registry: Registry, context, kind: str, release) -> None:
+        self.cls = cls
+        self.registry = registry
+        self.context = context
+        self.kind = kind
+        self.originals = {name: cls.__dict__[name] for name in ("__init__", "close", "__del__") if name in cls.__dict__}
+        original_close = _unwrapped(getattr(cls, "close", None))
+        original_del = _unwrapped(getattr(cls, "__del__", None))
+        self.release = _ManagedRelease(release) if release is not None else _ManagedRelease(original_close, original_del)
+        self._patch(cls.__init__, original_close)
+
+    def adopt(self, instance: Any) -> Tracked:
+        """Track an instance created before the class was managed (idempotent)."""
+        t = instance.__dict__.get("_wgl_tracked")
+        if t is None:
+            t = self.registry._track_managed(instance, self.release, None, self.kind)
+            instance._wgl_tracked = t
+            self._bind_context(instance, t)
+        return t
+
+    def restore(self) -> None:
+        """Put the class's own methods back; instances tracked so far stay tracked."""
+        for name in ("__init__", "close", "__del__"):
+            if name in self.originals:
+                setattr(self.cls, name, self.originals[name])
+            elif name in self.cls.__dict__:
+                delattr(self.cls, name)
+        del self.cls._wgl_managed
+
+    def _bind_context(self, instance, t: Tracked) -> None:
+        if self.context is not None:
+            self.registry._set_context(t, self.context(instance))
+
+    def _patch(self, original_init, original_close) -> None:
+        manager = self
+
+        def __init__(self, *args, **kwargs):
+            if self.__dict__.get("_wgl_tracked") is not None:  # a managed base class's __init__ again
+                return original_init(self, *args, **kwargs)
+            # Tracked before its body runs, so that what it creates is newer and released first.
+            t = self._wgl_tracked = manager.registry._track_managed(self, manager.release, None, manager.kind)
+            try:
+                original_init(self, *args, **kwargs)
+            except BaseException:
+                t.detach()
+                raise
+            manager._bind_context(self, t)
+
+        def close(self):
+            t = self.__dict__.get("_wgl_tracked")
+            if t is None:  # never tracked: behave as the original
+                return original_close(self) if original_close is not None else None
+            t.close()
+            return None
+
+        def __del__(self):
+            t = self.__dict__.get("_wgl_tracked")
+            if t is not None:
+                t._registry._defer_collected(t, self)
+
+        __init__.__wrapped__ = original_init
+        close.__wrapped__ = original_close
+        __del__.__wrapped__ = _unwrapped(getattr(self.cls, "__del__", None))
+        for function in (__init__, close, __del__):
+            function.__doc__ = getattr(function.__wrapped__, "__doc__", None)
+        self.cls.__init__ = __init__
+        self.cls.close = close
+        self.cls.__del__ = __del__
+        self.cls._wgl_managed = self
 
 
 def managed(
@@ -408,63 +487,34 @@ def managed(
     registry: Registry | None = None,
     context: Callable[[Any], Any] | None = None,
     kind: str | None = None,
+    release: Callable[[Any], None] | None = None,
 ) -> Any:
     """Make a class written in the legacy style (cleanup in ``close()``/``__del__``) release safely.
 
     Works as ``@managed`` on a class you own and as ``managed(SomeClass)`` on one you do not
-    (the class is patched in place and returned). Each instance is tracked from the end of its
-    ``__init__``; its original ``close()`` and then ``__del__`` bodies run **at most once**, at
-    the first of: an explicit ``close()`` (main thread, context current), the exit hook (main
-    thread, context current, before interpreter teardown), or collection. On collection the
-    bodies do not run inside ``__del__``: the instance is kept and released at the next
+    (the class is patched in place and returned). Each instance is tracked from the start of its
+    ``__init__`` (so what it creates is newer and released first). Its cleanup, ``release(instance)``
+    if given, else the original ``close()`` body then the original ``__del__`` body, runs **at most
+    once**, at the first of: an explicit ``close()`` (main thread, context current), the exit hook
+    (main thread, context current, before interpreter teardown), or collection. On collection the
+    cleanup does not run inside ``__del__``: the instance is kept and released at the next
     :func:`run_deferred` (a safe point on the main thread) or at exit. After release the class's
-    ``__del__`` is a no-op. ``context(instance)`` returns the instance's context key, evaluated
-    once, after ``__init__`` (default: none). Applying ``managed`` twice is harmless.
+    ``__del__`` is a no-op. ``context(instance)`` gives the instance's context key, evaluated once,
+    after ``__init__`` (default: none). ``SomeClass._wgl_managed`` is the :class:`Managed` record
+    (``adopt(instance)``, ``restore()``). Applying ``managed`` twice is harmless.
     """
     if cls is None:
-        return lambda c: managed(c, registry=registry, context=context, kind=kind)
+        return lambda c: managed(c, registry=registry, context=context, kind=kind, release=release)
     if not isinstance(cls, type):
         raise TypeError(f"managed() expects a class, got {type(cls).__name__}")
-    if cls.__dict__.get("_wgl_managed"):
-        return cls
-    reg = registry if registry is not None else _default
-    original_init = cls.__init__
-    original_close = _unwrapped(getattr(cls, "close", None))
-    original_del = _unwrapped(getattr(cls, "__del__", None))
-    release = _ManagedRelease(original_close, original_del)
-    kind_name = kind or cls.__name__
-
-    def __init__(self, *args, **kwargs):
-        original_init(self, *args, **kwargs)
-        if self.__dict__.get("_wgl_tracked") is None:
-            key = context(self) if context is not None else None
-            self._wgl_tracked = reg._track_managed(self, release, key, kind_name)
-
-    def close(self):
-        t = self.__dict__.get("_wgl_tracked")
-        if t is None:  # never tracked (its __init__ failed): behave as the original
-            return original_close(self) if original_close is not None else None
-        t.close()
-        return None
-
-    def __del__(self):
-        t = self.__dict__.get("_wgl_tracked")
-        if t is not None:
-            t._registry._defer_collected(t, self)
-
-    __init__.__wrapped__ = original_init
-    close.__wrapped__ = original_close
-    __del__.__wrapped__ = original_del
-    cls.__init__ = __init__
-    cls.close = close
-    cls.__del__ = __del__
-    cls._wgl_managed = True
+    if "_wgl_managed" not in cls.__dict__:
+        Managed(cls, registry if registry is not None else _default, context, kind or cls.__name__, release)
     return cls
 
 
 def _unwrapped(method):
     """The original behind a method that ``managed`` patched on a base class."""
-    while method is not None and getattr(method, "__qualname__", "").startswith("managed.<locals>"):
+    while method is not None and getattr(method, "__qualname__", "").startswith("Managed._patch.<locals>"):
         method = method.__wrapped__
     return method
 
