@@ -1,10 +1,14 @@
 """warp-gl-lifecycle: the OpenGL side of NVIDIA Warp, released exactly once, in the right context.
 
-Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`); it does
-not import pyglet or create a GL context. GL-facing names are imported on first use.
+Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and installs
+the drop-in for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) unless the environment
+sets ``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
+names are imported on first use.
 """
 
 from __future__ import annotations
+
+import os
 
 from .registry import Reason, Tracked, live, managed, pending, registry, release_all, run_deferred, stats, track
 
@@ -15,6 +19,8 @@ __all__ = [
     "ShapeInstancer",
     "Tracked",
     "flush",
+    "install",
+    "installed",
     "live",
     "managed",
     "pending",
@@ -23,9 +29,16 @@ __all__ = [
     "run_deferred",
     "stats",
     "track",
+    "uninstall",
 ]
 
-_LAZY = {"ShapeInstancer": ".instancer", "flush": ".glresources"}
+_LAZY = {
+    "ShapeInstancer": ".instancer",
+    "flush": ".glresources",
+    "install": ".warp_compat",
+    "installed": ".warp_compat",
+    "uninstall": ".warp_compat",
+}
 
 
 def __getattr__(name: str):
@@ -36,3 +49,19 @@ def __getattr__(name: str):
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def _install_at_import() -> None:
+    if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
+        return
+    try:
+        from .warp_compat import install  # noqa: PLC0415
+
+        install()
+    except Exception as exc:  # noqa: BLE001 - importing the package must never fail because of Warp
+        import logging  # noqa: PLC0415
+
+        logging.getLogger("warp_gl_lifecycle").warning("Warp's renderer left unpatched: %s", exc)
+
+
+_install_at_import()

@@ -1,4 +1,4 @@
-"""Command line: ``python -m warp_gl_lifecycle demo`` (the main job)."""
+"""Command line: ``demo`` (the main job) and ``run`` (an unmodified program, drop-in installed)."""
 
 from __future__ import annotations
 
@@ -12,6 +12,11 @@ def build_parser() -> argparse.ArgumentParser:
     from . import demo  # noqa: PLC0415
 
     demo.add_arguments(commands.add_parser("demo", help="draw an animated instanced grid headless and report"))
+    from . import runner  # noqa: PLC0415
+
+    runner.add_arguments(
+        commands.add_parser("run", help="run script.py or -m module with Warp's renderer made lifecycle-safe")
+    )
     return parser
 
 
@@ -21,6 +26,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import demo  # noqa: PLC0415
 
         return demo.main(args)
+    if args.command == "run":
+        from . import runner  # noqa: PLC0415
+
+        return runner.main(args)
     return 2
 
 
