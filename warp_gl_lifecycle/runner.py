@@ -45,10 +45,12 @@ def main(args) -> int:
             sys.argv = [path, *args.args]
             sys.path[0] = os.path.dirname(os.path.abspath(path))
             _kept_globals.append(runpy.run_path(path, run_name="__main__"))
-    except SystemExit:
-        raise
     except BaseException as exc:  # noqa: BLE001 - print it as python would, without our frames
         tb = _user_frames(exc.__traceback__)
+        if tb is not None:  # keep the program's globals alive until exit, as python does
+            _kept_globals.append(tb.tb_frame.f_globals)
+        if isinstance(exc, SystemExit):
+            raise
         sys.excepthook(type(exc), exc.with_traceback(tb), tb)
         return 1
     return 0

@@ -1,0 +1,241 @@
+"""The drop-in: Warp's own OpenGLRenderer, headless and on a desktop (Xvfb), with and without us."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+
+import numpy as np
+import pytest
+
+from .conftest import ROOT, SCENARIOS, has_cuda, run_scenario
+
+EXITS = [
+    ("warp_renderer_left_open.py", 0),
+    ("warp_renderers_two_alive.py", 0),
+    ("warp_renderer_closed_twice.py", 0),
+    ("warp_renderer_window_closed_then_close.py", 0),
+    ("warp_renderer_sys_exit.py", 3),
+]
+MODES = ["import", "run"]
+
+
+def run_warp_scenario(name, mode, env=None):
+    """``import``: the script imports warp_gl_lifecycle; ``run``: an unmodified script under ``run``."""
+    env = {**(env or {})}
+    if mode == "run":
+        env["WGL_IMPORT"] = "0"
+        return run_scenario_via_run(name, env)
+    return run_scenario(name, env=env)
+
+
+def run_scenario_via_run(name, env):
+    proc = subprocess.run(
+        [sys.executable, "-m", "warp_gl_lifecycle", "run", str(SCENARIOS / name)],
+        cwd=SCENARIOS,
+        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": str(ROOT), **env},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    from .conftest import Result
+
+    return Result(proc)
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name, code", EXITS)
+def test_warp_renderer_exits_cleanly(name, code, mode):
+    result = run_warp_scenario(name, mode).assert_clean(code)
+    stats = result.stats()
+    assert stats["tracked"] == 0 and stats["errors"] == 0
+    assert stats["released_close"] + stats["released_exit"] == stats["created"] >= 4
+
+
+@pytest.mark.skipif(has_cuda(), reason="the failure shown is that of a machine without a CUDA driver")
+def test_warp_renderer_cannot_draw_on_cpu_without_the_package():
+    result = run_scenario("warp_renderer_left_open.py", env={"WGL_IMPORT": "0"})
+    assert result.returncode == 1
+    assert "Failed to allocate" in result.stderr and "CUDA error" in result.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_warp_renderer_draws_on_cpu_with_the_package(mode):
+    result = run_warp_scenario("warp_renderer_left_open.py", mode).assert_clean()
+    assert "pixels (48, 64, 3)" in result.stdout
+
+
+def test_seed_import_error_at_exit_without_the_package():
+    result = run_scenario("warp_renderer_in_cycle_with_error_checking.py", env={"WGL_IMPORT": "0"})
+    assert "Exception ignored" in result.stderr
+    assert "ImportError: sys.meta_path is None" in result.stderr
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_seed_import_error_is_gone_with_the_package(mode):
+    stats = run_warp_scenario("warp_renderer_in_cycle_with_error_checking.py", mode).assert_clean().stats()
+    assert stats["released_exit"] == stats["created"] >= 2
+
+
+def test_renderer_created_before_the_import_is_adopted():
+    result = run_scenario("warp_renderer_created_before_import.py")
+    assert result.returncode == 0, result.stderr
+    # Before the import Warp's CPU path still prints its CUDA errors; what matters is the exit.
+    for bad in ("Exception ignored", "Traceback", "ImportError"):
+        assert bad not in result.stderr, result.stderr
+    assert "adopted 2" in result.stdout  # the renderer and its axis instancer
+    assert result.stats()["released_exit"] == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exception_in_user_code_prints_only_the_users_traceback(mode):
+    result = run_warp_scenario("warp_renderer_user_exception.py", mode)
+    assert result.returncode == 1
+    assert result.stderr.count("Traceback") == 1
+    assert "ValueError: user bug in simulate()" in result.stderr
+    assert 'warp_renderer_user_exception.py", line 7, in simulate' in result.stderr
+    for bad in ("Exception ignored", "ImportError", "CUDA error", "runpy", "warp_gl_lifecycle"):
+        assert bad not in result.stderr, result.stderr
+    assert result.stats()["released_exit"] >= 4
+
+
+def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys):
+    result = run_scenario("warp_renderer_30_cycles.py").assert_clean()
+    figures = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))[8:])
+    first, last = figures["1"], figures["30"]
+    with capsys.disabled():
+        print(f"\n30 renderer cycles: live names {first['names']} -> {last['names']}, "
+              f"RSS {first['rss_mb']} -> {last['rss_mb']} MB")
+    assert last["names"] == first["names"]
+    assert last["rss_mb"] - first["rss_mb"] < 20
+
+
+class TestInProcess:
+    @pytest.fixture(autouse=True)
+    def _scene(self):
+        sys.path.insert(0, str(SCENARIOS))
+        import _warp_scene
+
+        self.scene = _warp_scene
+        yield
+        sys.path.remove(str(SCENARIOS))
+
+    def test_successive_renderers_draw_identical_pixels(self):
+        images = []
+        r = None
+        for _ in range(4):
+            r = self.scene.renderer()  # the previous one is dropped unclosed while this one is current
+            self.scene.draw(r, frames=3)
+            images.append(self.scene.pixels(r))
+        r.close()
+        assert images[0].std() > 0.01  # a scene, not a blank frame
+        for image in images[1:]:
+            np.testing.assert_array_equal(image, images[0])
+
+    def test_close_releases_every_name_the_renderer_made(self):
+        from pyglet import gl
+
+        from warp_gl_lifecycle.glresources import live_names
+
+        r = self.scene.renderer()
+        self.scene.draw(r, frames=2)
+        buffers = [int(getattr(r, a).value) for a in ("_grid_vbo", "_sky_vbo", "_frame_pbo", "_instance_transform_gl_buffer")]
+        textures = [int(r._frame_texture.value), int(r._frame_depth_texture.value)]
+        programs = [r._shape_shader.id, r._grid_shader.id]
+        instancer_buffers = [int(i.instance_transform_gl_buffer.value) for i in r._shape_instancers.values()]
+        r.close()
+        gl._shadow_window.switch_to()
+        assert live_names("buffer", buffers + instancer_buffers) == []
+        assert live_names("texture", textures) == [] and live_names("program", programs) == []
+
+    def test_uninstall_restores_warp_and_install_again(self):
+        from warp._src.render.render_opengl import OpenGLRenderer, ShapeInstancer
+
+        import warp_gl_lifecycle as wgl
+
+        assert wgl.installed()
+        patched_init = OpenGLRenderer.__init__
+        wgl.uninstall()
+        try:
+            assert not wgl.installed()
+            assert not hasattr(OpenGLRenderer.__init__, "__wrapped__")
+            assert "_wgl_managed" not in OpenGLRenderer.__dict__ and "_wgl_managed" not in ShapeInstancer.__dict__
+            import warp as wp
+
+            assert not hasattr(wp.RegisteredGLBuffer.map, "__wrapped__")
+        finally:
+            assert wgl.install()
+        assert OpenGLRenderer.__init__ is not patched_init and OpenGLRenderer.__init__.__wrapped__ is not None
+
+
+def python_c(code, **env):
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        cwd=ROOT,
+        env={**os.environ, "PYGLET_HEADLESS": "true", **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_environment_variable_disables_the_drop_in():
+    proc = python_c("import warp_gl_lifecycle as w; print(w.installed())", WARP_GL_LIFECYCLE="0")
+    assert proc.returncode == 0 and proc.stdout.strip() == "False"
+    proc = python_c("import warp_gl_lifecycle as w; print(w.installed())")
+    assert proc.returncode == 0 and proc.stdout.strip() == "True"
+
+
+def test_unsupported_warp_is_left_untouched_with_one_warning():
+    code = (
+        "from warp._src.render.render_opengl import OpenGLRenderer, ShapeInstancer\n"
+        "del ShapeInstancer.__del__  # as if an older or newer Warp lacked it\n"
+        "original = OpenGLRenderer.__init__\n"
+        "import warp_gl_lifecycle as w\n"
+        "print(w.installed(), OpenGLRenderer.__init__ is original)\n"
+    )
+    proc = python_c(code)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "False True"
+    assert proc.stderr.count("left unpatched") == 1 and "lacks ShapeInstancer.__del__" in proc.stderr
+
+
+@pytest.fixture(scope="module")
+def xvfb_display():
+    """A virtual X display (GLX), started here; .ci/run installs Xvfb."""
+    if shutil.which("Xvfb") is None:
+        pytest.skip("Xvfb is not installed (apt-get install xvfb; .ci/run does)")
+    display = ":%d" % (90 + os.getpid() % 100)
+    server = subprocess.Popen(["Xvfb", display, "-screen", "0", "1024x768x24", "-nolisten", "tcp"],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    socket = f"/tmp/.X11-unix/X{display[1:]}"
+    for _ in range(100):
+        if os.path.exists(socket):
+            break
+        time.sleep(0.1)
+    else:
+        server.kill()
+        pytest.fail("Xvfb did not start")
+    yield display
+    server.terminate()
+    server.wait(timeout=10)
+
+
+def desktop_env(display):
+    return {"WGL_DESKTOP": "1", "DISPLAY": display, "PYGLET_HEADLESS": "false"}
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name, code", EXITS + [("warp_renderer_user_closes_window.py", 0)])
+def test_desktop_window_exits_cleanly(xvfb_display, name, code, mode):
+    result = run_warp_scenario(name, mode, env=desktop_env(xvfb_display)).assert_clean(code)
+    assert result.stats()["errors"] == 0
+
+
+def test_desktop_user_closing_the_window_ends_the_loop(xvfb_display):
+    result = run_scenario("warp_renderer_user_closes_window.py", env=desktop_env(xvfb_display)).assert_clean()
+    assert "loop ended at frame 6 window closed: True" in result.stdout
+    stats = result.stats()
+    assert stats["released_close"] == stats["created"] and stats["released_exit"] == 0
