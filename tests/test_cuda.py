@@ -84,3 +84,26 @@ def test_cuda_registration_is_undone_before_names_are_deleted():
     out = run_scenario("instancers_in_two_windows.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean().stdout
     events = re.findall(r"(undoing 1 CUDA-GL registrations|deleting GL names) of context", out)
     assert events == ["undoing 1 CUDA-GL registrations", "deleting GL names"] * 4
+
+
+from .test_warp_dropin import EXITS  # noqa: E402
+
+
+@pytest.mark.parametrize("name, code", EXITS + [("warp_renderer_in_cycle_with_error_checking.py", 0)])
+def test_cuda_warp_renderer_scenarios(name, code):
+    result = run_scenario(name, env={"WGL_DEVICE": "cuda:0"}).assert_clean(code)
+    assert result.stats()["errors"] == 0
+
+
+def test_cuda_warp_renderer_30_cycles_keep_gpu_memory_flat(capsys):
+    import json
+
+    result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean()
+    figures = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))[8:])
+    first, last = figures["1"], figures["30"]
+    with capsys.disabled():
+        print(f"\nCUDA 30 renderer cycles: names {first['names']} -> {last['names']}, "
+              f"GPU {first['gpu_mb']} -> {last['gpu_mb']} MB, RSS {first['rss_mb']} -> {last['rss_mb']} MB")
+    assert last["names"] == first["names"]
+    assert abs(last["gpu_mb"] - first["gpu_mb"]) <= 2
+    assert last["rss_mb"] - first["rss_mb"] < 20
