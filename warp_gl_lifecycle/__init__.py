@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 
-from .registry import Reason, Tracked, live, managed, pending, registry, release_all, run_deferred, stats, track
+from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
 
 __version__ = "0.1.0"
 
@@ -24,7 +24,6 @@ __all__ = [
     "live",
     "managed",
     "pending",
-    "registry",
     "release_all",
     "run_deferred",
     "stats",

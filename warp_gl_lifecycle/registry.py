@@ -26,6 +26,7 @@ Guarantees, modelled on :class:`weakref.finalize`:
 
 from __future__ import annotations
 
+import _thread
 import atexit
 import enum
 import itertools
@@ -53,6 +54,8 @@ __all__ = [
 ]
 
 logger = logging.getLogger("warp_gl_lifecycle")
+_new_ref = weakref.ref.__new__
+_get_ident = _thread.get_ident
 
 
 class Reason(enum.Enum):
@@ -76,6 +79,9 @@ class ContextHooks(Protocol):
         """Run the work deferred for ``context`` (e.g. names queued by collected owners)."""
 
 
+_CLOSE, _GC, _EXIT = Reason.CLOSE, Reason.GC, Reason.EXIT
+
+
 class _NoHooks:
     def activate(self, context: Any) -> ContextManager[Any]:
         return nullcontext()
@@ -94,22 +100,13 @@ class Tracked(weakref.ref):
 
     __slots__ = ("seq", "release", "context", "kind", "name", "warn", "_registry", "__weakref__")
 
-    def __new__(cls, owner, callback, *_args):
-        return super().__new__(cls, owner, callback)
-
-    def __init__(self, owner, callback, registry, seq, release, context, kind, name, warn):
-        super().__init__(owner, callback)
-        self._registry = registry
-        self.seq = seq
-        self.release = release
-        self.context = context
-        self.kind = kind
-        self.name = name
-        self.warn = warn
-
     @property
     def description(self) -> str:
-        return f"{self.kind} {self.name!r}" if self.name is not None else f"{self.kind} #{self.seq}"
+        kind = self.kind
+        if kind is None:
+            owner = self()
+            kind = type(owner).__name__ if owner is not None else "owner"
+        return f"{kind} {self.name!r}" if self.name is not None else f"{kind} #{self.seq}"
 
     @property
     def alive(self) -> bool:
@@ -129,9 +126,6 @@ class Tracked(weakref.ref):
         """Stop tracking without releasing. Returns False if it was already released or detached."""
         return self._registry._entries.pop(self.seq, None) is not None
 
-    def _invoke(self, reason: Reason, owner: Any) -> None:
-        self.release(reason)
-
     def __repr__(self) -> str:
         state = "live" if self.alive else "released"
         return f"<Tracked {self.description} ({state})>"
@@ -143,10 +137,6 @@ class _ManagedTracked(Tracked):
 
     __slots__ = ()
 
-    def _invoke(self, reason: Reason, owner: Any) -> None:
-        if owner is not None:
-            self.release(owner)
-
 
 class Registry:
     """Live owners, by creation order. Most code uses the module-level :data:`registry`."""
@@ -154,6 +144,7 @@ class Registry:
     def __init__(self) -> None:
         self._entries: dict[int, Tracked] = {}
         self._counter = itertools.count(1)
+        self._created = 0
         # Owners claimed off the main thread or by a managed __del__, waiting for a safe point:
         # (record, owner or None, what to count it as). Appended from finalizers; drained below.
         self._deferred: list[tuple[Tracked, Any, str]] = []
@@ -161,7 +152,8 @@ class Registry:
         self._hooks: ContextHooks = _NoHooks()
         self._exiting = False
         self._main_thread = threading.main_thread()
-        self._counts = {"created": 0, "close": 0, "gc": 0, "exit": 0, "errors": 0}
+        self._main_ident = self._main_thread.ident
+        self._counts = {"close": 0, "gc": 0, "exit": 0, "errors": 0}
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -197,7 +189,7 @@ class Registry:
         c = self._counts
         return {
             "tracked": len(self._entries),
-            "created": c["created"],
+            "created": self._created,
             "released_close": c["close"],
             "released_gc": c["gc"],
             "released_exit": c["exit"],
@@ -252,10 +244,16 @@ class Registry:
     # -- internals ------------------------------------------------------------------------------
 
     def _add(self, record_type, owner, callback, release, context, kind, name, warn) -> Tracked:
-        seq = next(self._counter)
-        t = record_type(owner, callback, self, seq, release, context, kind or type(owner).__name__, name, warn)
+        # The hot path of track(): weakref.ref.__new__ directly (no Python-level __init__).
+        t = _new_ref(record_type, owner, callback)
+        t.seq = self._created = seq = next(self._counter)
+        t.release = release
+        t.context = context
+        t.kind = kind
+        t.name = name
+        t.warn = warn
+        t._registry = self
         self._entries[seq] = t
-        self._counts["created"] += 1
         if context is not None and not any(ref() is context for ref in self._contexts):
             self._new_context(context)
         return t
@@ -286,12 +284,22 @@ class Registry:
         owner = t()
         if self._entries.pop(t.seq, None) is None:
             return False
-        if threading.current_thread() is self._main_thread:
-            self._run(t, Reason.CLOSE, owner, "close")
-        elif isinstance(t, _ManagedTracked):
-            self._deferred.append((t, owner, "close"))
+        if _get_ident() != self._main_ident:
+            if t.__class__ is _ManagedTracked:
+                self._deferred.append((t, owner, "close"))
+            else:
+                self._run_in_finalizer(t, "close")
+        elif t.context is None and t.__class__ is Tracked:  # the hot path of track() + close()
+            release, t.release = t.release, _released
+            try:
+                release(_CLOSE)
+            except Exception as exc:  # noqa: BLE001
+                self._counts["errors"] += 1
+                _log_failure(t, _CLOSE, exc)
+            else:
+                self._counts["close"] += 1
         else:
-            self._run_in_finalizer(t, "close")
+            self._run(t, _CLOSE, owner, "close")
         return True
 
     def _collected(self, t: Tracked) -> None:
@@ -316,22 +324,29 @@ class Registry:
 
     def _run(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
         """Release on the main thread with the owner's context current."""
+        release, t.release = t.release, _released
+        if t.__class__ is _ManagedTracked:  # its cleanup needs the owner itself
+            if owner is None:
+                return
+            argument = owner
+        else:
+            argument = reason
         try:
             if t.context is None:
-                t._invoke(reason, owner)
+                release(argument)
             else:
                 with self._hooks.activate(t.context):
-                    t._invoke(reason, owner)
+                    release(argument)
         except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
             self._counts["errors"] += 1
             _log_failure(t, reason, exc)
-        else:
-            self._counts[label] += 1
-            logger.debug("released %s (%s)", t.description, label)
-            if t.warn and label != "close":
+            return
+        self._counts[label] += 1
+        if label != "close":
+            if logger.isEnabledFor(logging.DEBUG):
+                logger.debug("released %s (%s)", t.description, label)
+            if t.warn:
                 _warn_unclosed(t, reason)
-        finally:
-            t.release = _released
 
     def _flush(self, context) -> None:
         try:
