@@ -82,8 +82,8 @@ def test_cuda_exit_scenarios(name):
 
 def test_cuda_registration_is_undone_before_names_are_deleted():
     out = run_scenario("instancers_in_two_windows.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean().stdout
-    events = re.findall(r"(undoing 1 CUDA-GL registrations|deleting GL names) of context", out)
-    assert events == ["undoing 1 CUDA-GL registrations", "deleting GL names"] * 4
+    events = re.findall(r"(undoing 1 CUDA-GL registrations|deleting GL names queued)", out)
+    assert events == ["undoing 1 CUDA-GL registrations"] * 4 + ["deleting GL names queued"] * 2
 
 
 from .test_warp_dropin import EXITS  # noqa: E402

@@ -1,4 +1,4 @@
-"""Command line: ``demo`` (the main job) and ``run`` (an unmodified program, drop-in installed)."""
+"""Command line: ``demo`` (the main job), ``run`` (an unmodified program, drop-in installed), ``bench``."""
 
 from __future__ import annotations
 
@@ -17,6 +17,9 @@ def build_parser() -> argparse.ArgumentParser:
     runner.add_arguments(
         commands.add_parser("run", help="run script.py or -m module with Warp's renderer made lifecycle-safe")
     )
+    from . import bench  # noqa: PLC0415
+
+    bench.add_arguments(commands.add_parser("bench", help="measure cost ratios side by side (lower is better)"))
     return parser
 
 
@@ -26,6 +29,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import demo  # noqa: PLC0415
 
         return demo.main(args)
+    if args.command == "bench":
+        from . import bench  # noqa: PLC0415
+
+        return bench.main(args)
     if args.command == "run":
         from . import runner  # noqa: PLC0415
 

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import contextlib
 import threading
-from typing import Any, Callable, Iterator
+import logging
+from typing import Any, Callable, ContextManager, Iterator
 
 try:
     from pyglet import gl
@@ -31,7 +32,8 @@ from .registry import Reason, logger, registry
 
 __all__ = ["GLResources", "PygletContexts", "current_context", "flush", "is_alive", "live_names"]
 
-_MAIN = threading.main_thread()
+_MAIN_IDENT = threading.main_thread().ident
+_get_ident = threading.get_ident
 
 # Contexts whose doomed lists a collected owner appended to since the last flush. Appended from
 # finalizers (a set add is atomic); read and cleared on the main thread only.
@@ -111,9 +113,25 @@ class GLResources:
     # -- release --------------------------------------------------------------------------------
 
     def release(self, reason: Reason) -> None:
-        """Undo interop, then delete (``CLOSE``/``EXIT``) or queue (``GC``) every name. Once only."""
+        """Undo interop, then delete (``CLOSE``) or queue (``EXIT``, ``GC``) every name. Once only.
+
+        At exit the names go to pyglet's per-context queues too: the exit hook flushes each
+        context once all owners are released, which deletes them in one call per kind.
+        """
+        if self.interop:
+            self._undo_interop(reason)
+        if reason is Reason.GC or _get_ident() != _MAIN_IDENT or gl.current_context is None:
+            self._queue()
+        elif reason is Reason.CLOSE:
+            self._delete_now()
+        else:
+            if self.programs:
+                self._delete_programs()  # pyglet keeps no queue of ShaderProgram objects
+            self._queue()
+
+    def _undo_interop(self, reason: Reason) -> None:
         interop, self.interop = self.interop, []
-        if interop and reason is not Reason.GC:
+        if reason is not Reason.GC:
             logger.debug("undoing %d CUDA-GL registrations of context %#x", len(interop), id(self.context))
         for undo in reversed(interop):
             try:
@@ -121,45 +139,80 @@ class GLResources:
             except Exception as exc:  # noqa: BLE001 - the GL names must still go
                 if reason is not Reason.GC:
                     logger.warning("undoing a CUDA-GL registration failed: %s", exc)
-        if reason is Reason.GC or threading.current_thread() is not _MAIN or gl.current_context is None:
-            self._queue()
-        else:
-            self._delete_now()
 
     def _delete_now(self) -> None:
-        context = self.context
-        logger.debug("deleting GL names of context %#x with context %#x current", id(context), id(gl.current_context))
-        shares_space = gl.current_context.object_space is context.object_space
-        if self.programs and shares_space:
+        context, current = self.context, gl.current_context
+        if logger.isEnabledFor(logging.DEBUG):
+            logger.debug("deleting GL names of context %#x with context %#x current", id(context), id(current))
+        self._delete_programs()
+        if current.object_space is context.object_space:
+            # What pyglet's Context.delete_* would do name by name, batched: one call per kind.
+            _delete(self.buffers, gl.glDeleteBuffers)
+            _delete(self.textures, gl.glDeleteTextures)
+            _delete(self.renderbuffers, gl.glDeleteRenderbuffers)
+        else:  # pyglet's queue for the space: deleted when one of its contexts is current again
+            space = context.object_space
+            for names, doomed in ((self.buffers, space.doomed_buffers), (self.textures, space.doomed_textures),
+                                  (self.renderbuffers, space.doomed_renderbuffers)):
+                doomed.extend(names)
+                names.clear()
+        if current is context:
+            _delete(self.vaos, gl.glDeleteVertexArrays)
+            _delete(self.framebuffers, gl.glDeleteFramebuffers)
+        else:  # pyglet queues them on their context (or drops them with a destroyed one)
+            for vao in self.vaos:
+                context.delete_vao(vao)
+            for fbo in self.framebuffers:
+                context.delete_framebuffer(fbo)
+            self.vaos.clear()
+            self.framebuffers.clear()
+
+    def _delete_programs(self) -> None:
+        """Delete owned programs now if a context of their space is current; otherwise drop them,
+        and pyglet's ``ShaderProgram.__del__`` queues each on its object space."""
+        if self.programs and gl.current_context.object_space is self.context.object_space:
             gl.glUseProgram(0)  # a program still in use is only flagged for deletion
-        for program in self.programs:
-            if shares_space and program.id is not None:
-                program.delete()
-            # otherwise dropping it lets pyglet's ShaderProgram.__del__ queue it on its object space
+            for program in self.programs:
+                if program.id is not None:
+                    program.delete()
         self.programs = []
-        for names, delete in (
-            (self.buffers, context.delete_buffer),
-            (self.textures, context.delete_texture),
-            (self.renderbuffers, context.delete_renderbuffer),
-            (self.vaos, context.delete_vao),
-            (self.framebuffers, context.delete_framebuffer),
-        ):
-            for name in names:
-                delete(name)
-            names.clear()
 
     def _queue(self) -> None:
+        """Hand every name to pyglet's doomed lists (list appends only: safe in a finalizer)."""
         context = self.context
         space = context.object_space
-        space.doomed_buffers.extend(self.buffers)
-        space.doomed_textures.extend(self.textures)
-        space.doomed_renderbuffers.extend(self.renderbuffers)
-        context.doomed_vaos.extend(self.vaos)
-        context.doomed_framebuffers.extend(self.framebuffers)
-        for names in (self.buffers, self.textures, self.renderbuffers, self.vaos, self.framebuffers):
-            names.clear()
-        self.programs = []  # pyglet's ShaderProgram.__del__ queues or deletes each safely
+        if self.buffers:
+            space.doomed_buffers += self.buffers
+            self.buffers = []
+        if self.vaos:
+            context.doomed_vaos += self.vaos
+            self.vaos = []
+        if self.textures:
+            space.doomed_textures += self.textures
+            self.textures = []
+        if self.renderbuffers:
+            space.doomed_renderbuffers += self.renderbuffers
+            self.renderbuffers = []
+        if self.framebuffers:
+            context.doomed_framebuffers += self.framebuffers
+            self.framebuffers = []
+        if self.programs:
+            self.programs = []  # pyglet's ShaderProgram.__del__ queues or deletes each safely
         _dirty.add(context)
+
+
+def _delete(names: list[int], delete: Callable[[int, Any], None]) -> None:
+    """One ``glDelete*(count, names)`` call for a list of names, then empty the list."""
+    count = len(names)
+    if count == 1:
+        delete(1, gl.GLuint(names[0]))
+    elif count:
+        array_type = _ARRAY_TYPES.get(count) or _ARRAY_TYPES.setdefault(count, gl.GLuint * count)
+        delete(count, array_type(*names))
+    names.clear()
+
+
+_ARRAY_TYPES: dict[int, Any] = {}
 
 
 def _has_doomed(context: Any) -> bool:
@@ -189,13 +242,18 @@ class PygletContexts:
                 return other
         return None
 
-    @contextlib.contextmanager
-    def activate(self, context: Any) -> Iterator[Any]:
+    def activate(self, context: Any) -> ContextManager[Any]:
         """Make ``context`` (or a live sibling of its object space) current; restore after.
 
         Yields the context made current, or None when nothing of its object space is alive (its
         names died with it).
         """
+        if context is gl.current_context and context.canvas is not None:
+            return contextlib.nullcontext(context)  # nothing to switch: the common case
+        return self._switched(context)
+
+    @contextlib.contextmanager
+    def _switched(self, context: Any) -> Iterator[Any]:
         previous = gl.current_context
         target = self._stand_in(context)
         if target is not None and target is not previous:
@@ -213,6 +271,9 @@ class PygletContexts:
             return
         with self.activate(context) as target:
             if target is not None:
+                if logger.isEnabledFor(logging.DEBUG):
+                    logger.debug("deleting GL names queued for context %#x with context %#x current",
+                                 id(context), id(target))
                 target.set_current()  # pyglet's set_current drains the doomed lists
 
 

@@ -151,6 +151,8 @@ class Registry:
         self._contexts: list[Any] = []
         self._hooks: ContextHooks = _NoHooks()
         self._exiting = False
+        self._warn_now = True
+        self._debug_now = False
         self._main_thread = threading.main_thread()
         self._main_ident = self._main_thread.ident
         self._counts = {"close": 0, "gc": 0, "exit": 0, "errors": 0}
@@ -202,14 +204,19 @@ class Registry:
 
         This is what the exit hook does; call it on the main thread. Returns how many were released.
         """
-        claimed = self._take_deferred()
-        for t in sorted(self._entries.values(), key=_seq):
+        deferred = self._take_deferred()
+        pop = self._entries.pop
+        claimed = []
+        for t in list(self._entries.values()):  # insertion order is creation order
             owner = t()
-            if self._entries.pop(t.seq, None) is not None:
+            if pop(t.seq, None) is not None:  # the claim: whoever pops an entry releases it
                 claimed.append((t, owner, "exit"))
-        claimed.sort(key=lambda item: item[0].seq, reverse=True)
-        for t, owner, label in claimed:
-            self._run(t, Reason.EXIT if label == "exit" else Reason.GC, owner, label)
+        claimed.reverse()
+        if deferred:
+            claimed = sorted(claimed + deferred, key=_newest_first)
+        self._warn_now = _resource_warnings_shown(claimed)
+        self._debug_now = logger.isEnabledFor(logging.DEBUG)
+        self._run_in_order(claimed, None)
         for context in reversed(self._live_contexts()):
             self._flush(context)
         return len(claimed)
@@ -223,8 +230,9 @@ class Registry:
         if threading.current_thread() is not self._main_thread:
             return 0
         claimed = self._take_deferred()
-        for t, owner, label in claimed:
-            self._run(t, Reason.GC, owner, label)
+        self._warn_now = _resource_warnings_shown(claimed)
+        self._debug_now = logger.isEnabledFor(logging.DEBUG)
+        self._run_in_order(claimed, _GC)
         for context in self._live_contexts():
             self._flush(context)
         return len(claimed)
@@ -323,7 +331,50 @@ class Registry:
         t.release = _released
 
     def _run(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
-        """Release on the main thread with the owner's context current."""
+        """Release one owner on the main thread with its context current."""
+        if t.context is None:
+            self._invoke(t, reason, owner, label)
+            return
+        try:
+            activation = self._hooks.activate(t.context)
+            activation.__enter__()
+        except Exception as exc:  # noqa: BLE001
+            self._activation_failed(t, exc)
+            activation = None
+        try:
+            self._invoke(t, reason, owner, label)
+        finally:
+            if activation is not None:
+                activation.__exit__(None, None, None)
+
+    def _run_in_order(self, claimed: list[tuple[Tracked, Any, str]], reason: Reason | None) -> None:
+        """Release each claimed owner in list order; a context stays current across consecutive
+        owners of that context (one switch per run of them, not one per owner)."""
+        active, activation = None, None
+        try:
+            for t, owner, label in claimed:
+                if t.context is not active:
+                    if activation is not None:
+                        activation.__exit__(None, None, None)
+                    active, activation = t.context, None
+                    if active is not None:
+                        try:
+                            activation = self._hooks.activate(active)
+                            activation.__enter__()
+                        except Exception as exc:  # noqa: BLE001
+                            self._activation_failed(t, exc)
+                            activation = None
+                self._invoke(t, reason or (_EXIT if label == "exit" else _GC), owner, label)
+        finally:
+            if activation is not None:
+                activation.__exit__(None, None, None)
+
+    def _activation_failed(self, t: Tracked, exc: Exception) -> None:
+        self._counts["errors"] += 1
+        logger.warning("making the context of %s current failed: %s: %s", t.description, type(exc).__name__, exc)
+
+    def _invoke(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
+        """Call the release action once (its context already current) and account for it."""
         release, t.release = t.release, _released
         if t.__class__ is _ManagedTracked:  # its cleanup needs the owner itself
             if owner is None:
@@ -332,20 +383,16 @@ class Registry:
         else:
             argument = reason
         try:
-            if t.context is None:
-                release(argument)
-            else:
-                with self._hooks.activate(t.context):
-                    release(argument)
+            release(argument)
         except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
             self._counts["errors"] += 1
             _log_failure(t, reason, exc)
             return
         self._counts[label] += 1
         if label != "close":
-            if logger.isEnabledFor(logging.DEBUG):
+            if self._debug_now:
                 logger.debug("released %s (%s)", t.description, label)
-            if t.warn:
+            if t.warn and self._warn_now:
                 _warn_unclosed(t, reason)
 
     def _flush(self, context) -> None:
@@ -392,12 +439,37 @@ def _seq(t: Tracked) -> int:
     return t.seq
 
 
+def _newest_first(item: tuple) -> int:
+    return -item[0].seq
+
+
 def _released(*_args) -> None:
     """Release action of an owner that has been released: does nothing."""
 
 
 def _log_failure(t: Tracked, reason: Reason, exc: BaseException) -> None:
     logger.warning("releasing %s (%s) failed: %s: %s", t.description, reason.value, type(exc).__name__, exc)
+
+
+def _resource_warnings_shown(claimed: list | None = None) -> bool:
+    """Whether the current filters could show our ResourceWarning: one check for a whole batch.
+
+    Mirrors how :mod:`warnings` picks the first matching filter, judged on the message of the
+    batch's first owner (messages differ only in the owner's kind and name). By default,
+    outside ``-X dev``, ResourceWarning is ignored and the batch skips ``warnings.warn``.
+    """
+    sample = f"unclosed {claimed[0][0].description}, released at exit" if claimed else "unclosed"
+    for action, message, category, module, lineno in warnings.filters:
+        if not issubclass(ResourceWarning, category):
+            continue
+        if message is not None and not message.match(sample):
+            continue
+        if module is not None and not module.match(__name__):
+            continue
+        if lineno:
+            return True  # a filter for one line: let warnings decide, owner by owner
+        return action != "ignore"
+    return True
 
 
 def _warn_unclosed(t: Tracked, reason: Reason) -> None:

@@ -1,0 +1,517 @@
+"""``python -m warp_gl_lifecycle bench``: cost ratios measured side by side in one run (lower is better).
+
+Each key is a ratio, ours / a baseline, measured in alternation within one process; the report
+gives the median over repeats with min and max, the goal, and whether it is met. Timings are wall
+clock on whatever machine runs it; the ratios, not the seconds, are what to compare.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import platform
+import statistics
+import sys
+import time
+import warnings
+import weakref
+from typing import Any, Callable
+
+import numpy as np
+
+__all__ = ["add_arguments", "main"]
+
+GOALS = {
+    "track_release_vs_finalize": 1.0,
+    "exit_release_overhead": 1.5,
+    "exit_release_scaling": 11.0,
+    "frame_overhead": 1.02,
+    "cpu_update_vs_numpy": 1.0,  # keyed by size: cpu_update_vs_numpy@100k, @1M
+    "cpu_update_vs_warp": 1.0,
+    "gpu_kernel_vs_bandwidth": 2.0,
+    "gpu_update_vs_warp": 0.5,
+}
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
+    parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
+    parser.add_argument("--plot", metavar="PATH", help="plot time against N (needs matplotlib: pip install '.[plot]')")
+    parser.add_argument("--device", default=None, help="CUDA device for the GPU keys (default cuda:0 when present)")
+
+
+class Progress:
+    """One status line on stderr for runs longer than a few seconds."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.done, self.start = total, 0, time.perf_counter()
+
+    def step(self, what: str) -> None:
+        self.done += 1
+        elapsed = time.perf_counter() - self.start
+        print(f"\r[{self.done}/{self.total}] {elapsed:5.1f}s {what:<40}", end="", file=sys.stderr, flush=True)
+
+    def finish(self) -> None:
+        print(file=sys.stderr, flush=True)
+
+
+def _summary(ratios: list[float], goal: float, detail: dict | None = None) -> dict:
+    median = statistics.median(ratios)
+    return {
+        "median": round(median, 4),
+        "min": round(min(ratios), 4),
+        "max": round(max(ratios), 4),
+        "repeats": len(ratios),
+        "goal": goal,
+        "met": median <= goal,
+        **({"detail": detail} if detail else {}),
+    }
+
+
+def _best(fn: Callable[[], float], times: int) -> float:
+    return min(fn() for _ in range(times))
+
+
+# -- registry --------------------------------------------------------------------------------------
+
+
+class _Owner:
+    pass
+
+
+def _ignore(_reason=None) -> None:
+    pass
+
+
+def bench_track_release(n: int, repeats: int) -> dict:
+    from .registry import Registry  # noqa: PLC0415
+
+    registry = Registry()
+
+    def ours() -> float:
+        owners = [_Owner() for _ in range(n)]
+        start = time.perf_counter()
+        records = [registry.track(owner, _ignore, warn=False) for owner in owners]
+        for record in records:
+            record.close()
+        return time.perf_counter() - start
+
+    def finalize() -> float:
+        owners = [_Owner() for _ in range(n)]
+        start = time.perf_counter()
+        finalizers = [weakref.finalize(owner, _ignore) for owner in owners]
+        for finalizer in finalizers:
+            finalizer()
+        return time.perf_counter() - start
+
+    ratios, per_object = [], []
+    gc.disable()
+    try:
+        for i in range(repeats):
+            a, b = (ours(), finalize()) if i % 2 == 0 else tuple(reversed((finalize(), ours())))
+            ratios.append(a / b)
+            per_object.append((a / n * 1e6, b / n * 1e6))
+    finally:
+        gc.enable()
+    us = statistics.median(p[0] for p in per_object), statistics.median(p[1] for p in per_object)
+    return _summary(ratios, GOALS["track_release_vs_finalize"], {"n": n, "ours_us": round(us[0], 3), "finalize_us": round(us[1], 3)})
+
+
+# -- exit release ----------------------------------------------------------------------------------
+
+
+_TRIANGLE = np.array([[-1, -1, 0, 0, 0, 1, 0, 0], [1, -1, 0, 0, 0, 1, 1, 0], [1, 1, 0, 0, 0, 1, 1, 1]], dtype=np.float32)
+
+
+def _make_instancers(n: int, shader) -> list:
+    from .instancer import ShapeInstancer  # noqa: PLC0415
+
+    instancers = []
+    for _ in range(n):
+        inst = ShapeInstancer(shader, "cpu")
+        inst.register_shape(_TRIANGLE, [0, 1, 2])
+        inst.allocate_instances(np.zeros((1, 3), dtype=np.float32))
+        instancers.append(inst)
+    return instancers
+
+
+def _time_release_all(n: int, shader) -> float:
+    from pyglet import gl  # noqa: PLC0415
+
+    from .registry import release_all  # noqa: PLC0415
+
+    instancers = _make_instancers(n, shader)
+    gl.glFinish()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        start = time.perf_counter()
+        release_all()
+        gl.glFinish()
+        elapsed = time.perf_counter() - start
+    del instancers
+    return elapsed
+
+
+def _time_direct_delete(n: int, shader) -> float:
+    """The same GL objects (instancers built the same way), untracked and deleted by hand: per
+    owner one ``glDeleteVertexArrays`` and one ``glDeleteBuffers`` call, as a hand-written
+    cleanup would do."""
+    from pyglet import gl  # noqa: PLC0415
+
+    owners = []
+    for inst in _make_instancers(n, shader):
+        names = inst._gl.names()
+        inst._tracked.detach()  # the registry no longer releases it: we do, by hand
+        owners.append((gl.GLuint(names["vaos"][0]), (gl.GLuint * len(names["buffers"]))(*names["buffers"])))
+    gl.glFinish()
+    start = time.perf_counter()
+    for vao, buffers in owners:
+        gl.glDeleteVertexArrays(1, vao)
+        gl.glDeleteBuffers(len(buffers), buffers)
+    gl.glFinish()
+    return time.perf_counter() - start
+
+
+def bench_exit_release(n: int, scale_n: int, repeats: int, progress: Progress) -> tuple[dict, dict, dict]:
+    from .instancer import default_shape_shader  # noqa: PLC0415
+
+    shader = default_shape_shader()
+    overhead, ours_s, direct_s = [], [], []
+    for _ in range(repeats):
+        a, b = _time_release_all(n, shader), _time_direct_delete(n, shader)
+        overhead.append(a / b)
+        ours_s.append(a)
+        direct_s.append(b)
+    progress.step("exit release scaling")
+    scaling, small_s, large_s = [], [], []
+    for _ in range(repeats):
+        small, large = _time_release_all(scale_n, shader), _time_release_all(10 * scale_n, shader)
+        scaling.append(large / small)
+        small_s.append(small)
+        large_s.append(large)
+    shader.delete()
+    curve = {"n": [scale_n, 10 * scale_n], "seconds": [min(small_s), min(large_s)]}
+    return (
+        _summary(overhead, GOALS["exit_release_overhead"],
+                 {"n": n, "ours_ms": round(min(ours_s) * 1e3, 2), "direct_ms": round(min(direct_s) * 1e3, 2)}),
+        _summary(scaling, GOALS["exit_release_scaling"], {"n": scale_n, "ms": [round(s * 1e3, 2) for s in curve["seconds"]]}),
+        curve,
+    )
+
+
+# -- frames of Warp's renderer ---------------------------------------------------------------------
+
+
+def bench_frame_overhead(frames: int, repeats: int, device: str | None) -> dict:
+    import warp.render  # noqa: PLC0415
+
+    from . import warp_compat  # noqa: PLC0415
+
+    renderer = warp.render.OpenGLRenderer(screen_width=320, screen_height=240, headless=True, vsync=False,
+                                          device=device or "cpu")
+    can_draw_shapes = device is not None  # plain Warp 1.19 cannot draw shapes on a CPU device
+
+    def run(count: int) -> float:
+        start = time.perf_counter()
+        for frame in range(count):
+            renderer.begin_frame(frame / 60.0)
+            if can_draw_shapes:
+                renderer.render_box("box", pos=(0, 0.5, 0), rot=(0, 0, 0, 1), extents=(0.3, 0.3, 0.3))
+            renderer.end_frame()
+        from pyglet import gl  # noqa: PLC0415
+
+        gl.glFinish()
+        return (time.perf_counter() - start) / count
+
+    run(5)
+    ratios, with_ms, without_ms = [], [], []
+    try:
+        for i in range(repeats):
+            # Several short alternating pairs per repeat: drift on a shared machine hits both sides.
+            measured = {True: [], False: []}
+            for pair in range(6):
+                order = (True, False) if (i + pair) % 2 == 0 else (False, True)
+                for installed in order:
+                    (warp_compat.install if installed else warp_compat.uninstall)()
+                    measured[installed].append(run(frames))
+            ratios.append(statistics.median(measured[True]) / statistics.median(measured[False]))
+            with_ms.append(statistics.median(measured[True]) * 1e3)
+            without_ms.append(statistics.median(measured[False]) * 1e3)
+    finally:
+        warp_compat.install()
+        renderer.close()
+    return _summary(ratios, GOALS["frame_overhead"], {
+        "scene": "box" if can_draw_shapes else "grid, sky and axis (no shapes: plain Warp cannot draw them on a CPU device)",
+        "with_ms": round(statistics.median(with_ms), 3), "without_ms": round(statistics.median(without_ms), 3)})
+
+
+# -- instance updates ------------------------------------------------------------------------------
+
+
+def _random_transforms(n: int, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    q = rng.normal(size=(n, 4)).astype(np.float32)
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    return np.hstack([rng.uniform(-10, 10, (n, 3)).astype(np.float32), q])
+
+
+def numpy_instance_matrices(transforms: np.ndarray, scalings: np.ndarray) -> np.ndarray:
+    """Vectorised NumPy reference: (N, 4, 4) float32, rows in memory = columns of T R S."""
+    x, y, z, w = transforms[:, 3], transforms[:, 4], transforms[:, 5], transforms[:, 6]
+    sx, sy, sz = scalings[:, 0], scalings[:, 1], scalings[:, 2]
+    out = np.zeros((len(transforms), 4, 4), dtype=np.float32)
+    out[:, 0, 0] = (1 - 2 * (y * y + z * z)) * sx
+    out[:, 0, 1] = 2 * (x * y + z * w) * sx
+    out[:, 0, 2] = 2 * (x * z - y * w) * sx
+    out[:, 1, 0] = 2 * (x * y - z * w) * sy
+    out[:, 1, 1] = (1 - 2 * (x * x + z * z)) * sy
+    out[:, 1, 2] = 2 * (y * z + x * w) * sy
+    out[:, 2, 0] = 2 * (x * z + y * w) * sz
+    out[:, 2, 1] = 2 * (y * z - x * w) * sz
+    out[:, 2, 2] = (1 - 2 * (x * x + y * y)) * sz
+    out[:, 3, :3] = transforms[:, :3]
+    out[:, 3, 3] = 1
+    return out
+
+
+def bench_cpu_update(n: int, repeats: int) -> tuple[dict, dict, dict]:
+    import ctypes  # noqa: PLC0415
+
+    import warp as wp  # noqa: PLC0415
+    from pyglet import gl  # noqa: PLC0415
+
+    from .instancer import ShapeInstancer, default_shape_shader  # noqa: PLC0415
+    from .warp_compat import warp_update_vbo_transforms  # noqa: PLC0415
+
+    shader = default_shape_shader()
+    inst = ShapeInstancer(shader, "cpu")
+    inst.register_shape(_TRIANGLE, [0, 1, 2])
+    inst.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+    host = _random_transforms(n)
+    scalings = np.ones((n, 3), dtype=np.float32)
+    transforms = wp.array(host, dtype=wp.transform, device="cpu")
+    wp_scalings = wp.array(scalings, dtype=wp.vec3, device="cpu")
+    ids = wp.array(np.arange(n, dtype=np.int32), dtype=wp.int32, device="cpu")
+    warp_out = wp.empty(n, dtype=wp.mat44, device="cpu")
+    kernel = warp_update_vbo_transforms()
+    buffer = inst.instance_transform_gl_buffer
+
+    def upload(pointer: int) -> None:
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+        gl.glBufferSubData(gl.GL_ARRAY_BUFFER, 0, n * 64, ctypes.c_void_p(pointer))
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        gl.glFinish()
+
+    def ours() -> float:
+        start = time.perf_counter()
+        inst.update_instances(transforms)
+        gl.glFinish()
+        return time.perf_counter() - start
+
+    def numpy_path() -> float:
+        start = time.perf_counter()
+        matrices = numpy_instance_matrices(host, scalings)
+        upload(matrices.ctypes.data)
+        return time.perf_counter() - start
+
+    def warp_path() -> float:
+        start = time.perf_counter()
+        wp.launch(kernel, dim=n, inputs=[ids, None, transforms, wp_scalings, None], outputs=[warp_out], device="cpu")
+        upload(warp_out.ptr)
+        return time.perf_counter() - start
+
+    ours(), numpy_path(), warp_path()  # compile and warm
+    vs_numpy, vs_warp, seconds = [], [], {"ours": [], "numpy": [], "warp": []}
+    for _ in range(repeats):
+        a, b, c = _best(ours, 3), _best(numpy_path, 3), _best(warp_path, 3)
+        vs_numpy.append(a / b)
+        vs_warp.append(a / c)
+        for key, value in zip(("ours", "numpy", "warp"), (a, b, c)):
+            seconds[key].append(value)
+    inst.close()
+    shader.delete()
+    ms = {f"{key}_ms": round(min(values) * 1e3, 3) for key, values in seconds.items()}
+    return (
+        _summary(vs_numpy, GOALS["cpu_update_vs_numpy"], {"n": n, **ms}),
+        _summary(vs_warp, GOALS["cpu_update_vs_warp"], {"n": n, **ms}),
+        {key: min(values) for key, values in seconds.items()},
+    )
+
+
+def _label(n: int) -> str:
+    return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
+
+
+def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict]:
+    """Kernel time at ``n`` / a device copy of the kernel's bytes; our update / Warp's update_instances."""
+    import warp as wp  # noqa: PLC0415
+    from warp._src.render.render_opengl import ShapeInstancer as WarpShapeInstancer  # noqa: PLC0415
+
+    from .instancer import ShapeInstancer, default_shape_shader  # noqa: PLC0415
+    from .kernels import instance_matrices  # noqa: PLC0415
+
+    shader = default_shape_shader()
+    transforms = wp.array(_random_transforms(n), dtype=wp.transform, device=device)
+    scalings = wp.ones(n, dtype=wp.vec3, device=device)
+    out = wp.empty(n, dtype=wp.mat44, device=device)
+    moved_bytes = n * (28 + 12 + 64)
+    src = wp.empty(moved_bytes // 4, dtype=wp.float32, device=device)
+    dst = wp.empty_like(src)
+
+    def timed(fn: Callable[[], None], count: int = 20) -> float:
+        fn()
+        wp.synchronize_device(device)
+        start = time.perf_counter()
+        for _ in range(count):
+            fn()
+        wp.synchronize_device(device)
+        return (time.perf_counter() - start) / count
+
+    kernel = lambda: wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[out], device=device)  # noqa: E731
+    copy = lambda: wp.copy(dst, src)  # noqa: E731
+    ours = ShapeInstancer(shader, device)
+    ours.register_shape(_TRIANGLE, [0, 1, 2])
+    ours.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+    theirs = WarpShapeInstancer(shader, device)
+    theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
+    theirs.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+    vs_bandwidth, vs_warp = [], []
+    for _ in range(repeats):
+        vs_bandwidth.append(timed(kernel) / timed(copy))
+        vs_warp.append(timed(lambda: ours.update_instances(transforms)) / timed(lambda: theirs.update_instances(transforms)))
+    ours.close()
+    theirs.close()
+    shader.delete()
+    return (
+        _summary(vs_bandwidth, GOALS["gpu_kernel_vs_bandwidth"], {"n": n, "bytes": moved_bytes}),
+        _summary(vs_warp, GOALS["gpu_update_vs_warp"], {"n": n}),
+    )
+
+
+# -- report ----------------------------------------------------------------------------------------
+
+
+def machine() -> dict:
+    import warp as wp  # noqa: PLC0415
+    from pyglet import gl  # noqa: PLC0415
+
+    def text(name):
+        return ctypes_string(gl.glGetString(name))
+
+    return {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "processor": platform.processor() or platform.machine(),
+        "warp": wp.config.version,
+        "gl_renderer": text(gl.GL_RENDERER),
+        "gl_version": text(gl.GL_VERSION),
+        "cuda_devices": [str(d) for d in wp.get_cuda_devices()],
+    }
+
+
+def ctypes_string(pointer) -> str:
+    import ctypes  # noqa: PLC0415
+
+    return ctypes.cast(pointer, ctypes.c_char_p).value.decode(errors="replace")
+
+
+def print_table(results: dict) -> None:
+    print(f"{'key':<28} {'median':>8} {'min':>8} {'max':>8} {'goal':>6}  met")
+    for key, value in results.items():
+        if "skipped" in value:
+            print(f"{key:<28} {'-':>8} {'-':>8} {'-':>8} {value['goal']:>6}  skipped: {value['skipped']}")
+            continue
+        met = "yes" if value["met"] else "NO"
+        print(f"{key:<28} {value['median']:>8.3f} {value['min']:>8.3f} {value['max']:>8.3f} {value['goal']:>6}  {met}")
+
+
+def plot(path: str, curves: dict) -> None:
+    try:
+        import matplotlib  # noqa: PLC0415
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt  # noqa: PLC0415
+    except ImportError:
+        raise SystemExit("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'") from None
+    fig, (updates, release) = plt.subplots(1, 2, figsize=(11, 4.2))
+    for name, points in curves["update"].items():
+        updates.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
+    updates.set(title="instance update (kernel + upload)", xlabel="instances", ylabel="ms")
+    updates.legend()
+    release.loglog(curves["release"]["n"], [s * 1e3 for s in curves["release"]["seconds"]], marker="o", label="release_all()")
+    release.set(title="exit release of tracked instancers", xlabel="owners", ylabel="ms")
+    release.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
+def main(args) -> int:
+    import pyglet  # noqa: PLC0415
+
+    pyglet.options["headless"] = True
+    import warp as wp  # noqa: PLC0415
+
+    wp.config.log_level = wp.LOG_WARNING
+    wp.init()
+    window = pyglet.window.Window(32, 32, visible=False)
+    cuda = args.device or ("cuda:0" if wp.is_cuda_available() else None)
+    quick = args.quick
+    repeats = 3 if quick else 5
+    update_sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]
+    progress = Progress(5 + len(update_sizes) + (1 if cuda else 0) + (1 if args.plot else 0))
+    results: dict[str, Any] = {}
+    curves: dict[str, Any] = {"update": {}, "release": {}}
+
+    progress.step("track_release_vs_finalize")
+    results["track_release_vs_finalize"] = bench_track_release(20_000 if quick else 100_000, repeats)
+    progress.step("exit_release_overhead")
+    window.switch_to()
+    overhead, scaling, curve = bench_exit_release(1_000 if quick else 10_000, 100 if quick else 1_000, repeats, progress)
+    results["exit_release_overhead"], results["exit_release_scaling"] = overhead, scaling
+    curves["release"] = curve
+    progress.step("frame_overhead")
+    results["frame_overhead"] = bench_frame_overhead(10 if quick else 40, repeats, cuda)
+    window.switch_to()
+    for n in update_sizes:
+        progress.step(f"cpu updates at {n}")
+        vs_numpy, vs_warp, seconds = bench_cpu_update(n, repeats)
+        label = _label(n)
+        results[f"cpu_update_vs_numpy@{label}"] = vs_numpy
+        results[f"cpu_update_vs_warp@{label}"] = vs_warp
+        for key, value in seconds.items():
+            curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
+            curves["update"][f"cpu {key}"]["n"].append(n)
+            curves["update"][f"cpu {key}"]["seconds"].append(value)
+    if cuda:
+        progress.step("gpu")
+        window.switch_to()
+        results["gpu_kernel_vs_bandwidth"], results["gpu_update_vs_warp"] = bench_gpu(cuda, 100_000 if quick else 1_000_000, repeats)
+    else:
+        for key in ("gpu_kernel_vs_bandwidth", "gpu_update_vs_warp"):
+            results[key] = {"goal": GOALS[key], "skipped": "no CUDA device"}
+    if args.plot:
+        progress.step("plot curve")
+        window.switch_to()
+        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]):
+            if n in update_sizes:
+                continue
+            _, _, seconds = bench_cpu_update(n, 1)
+            for key, value in seconds.items():
+                entry = curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
+                entry["n"].append(n)
+                entry["seconds"].append(value)
+        for entry in curves["update"].values():
+            order = np.argsort(entry["n"])
+            entry["n"] = [entry["n"][i] for i in order]
+            entry["seconds"] = [entry["seconds"][i] for i in order]
+    progress.finish()
+    window.switch_to()
+    report = {"machine": machine(), "quick": quick, "results": results}
+    print_table(results)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(report, file, indent=2)
+    if args.plot:
+        plot(args.plot, curves)
+    window.close()
+    return 0
