@@ -29,6 +29,7 @@ from __future__ import annotations
 import _thread
 import atexit
 import enum
+import gc
 import itertools
 import logging
 import threading
@@ -204,6 +205,17 @@ class Registry:
 
         This is what the exit hook does; call it on the main thread. Returns how many were released.
         """
+        # As weakref.finalize's exit function does: no collection while we release (a collection
+        # would only find owners we hold anyway, and costs a pass over every live object).
+        collecting = gc.isenabled()
+        gc.disable()
+        try:
+            return self._release_all()
+        finally:
+            if collecting:
+                gc.enable()
+
+    def _release_all(self) -> int:
         deferred = self._take_deferred()
         pop = self._entries.pop
         claimed = []

@@ -253,10 +253,14 @@ def _release_renderer(renderer: Any) -> None:
 
 
 def _safe_point_first(update: Callable) -> Callable:
-    def patched_update(self, *args, **kwargs):
-        from . import glresources  # noqa: PLC0415
+    flush = []  # glresources.flush, imported on the first frame (it imports pyglet.gl)
 
-        glresources.flush()
+    def patched_update(self, *args, **kwargs):
+        if not flush:
+            from .glresources import flush as glresources_flush  # noqa: PLC0415
+
+            flush.append(glresources_flush)
+        flush[0]()
         return update(self, *args, **kwargs)
 
     return patched_update
