@@ -19,6 +19,7 @@ __all__ = [
     "ShapeInstancer",
     "Tracked",
     "flush",
+    "handle_signals",
     "install",
     "installed",
     "live",
@@ -34,6 +35,7 @@ __all__ = [
 _LAZY = {
     "ShapeInstancer": ".instancer",
     "flush": ".glresources",
+    "handle_signals": ".signals",
     "install": ".warp_compat",
     "installed": ".warp_compat",
     "uninstall": ".warp_compat",

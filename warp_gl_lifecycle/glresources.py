@@ -17,6 +17,7 @@ This module knows nothing of Warp: CUDA-GL registrations are given to it as plai
 from __future__ import annotations
 
 import contextlib
+import os
 import threading
 import logging
 from typing import Any, Callable, ContextManager, Iterator
@@ -279,6 +280,8 @@ class PygletContexts:
 
 _hooks = PygletContexts()
 registry.use_hooks(_hooks)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_dirty.clear)  # the parent's queued names are not ours
 
 
 def flush() -> None:

@@ -12,12 +12,13 @@ from typing import Any
 
 import numpy as np
 import warp as wp
-from pyglet import gl
-from pyglet.graphics.shader import Shader, ShaderProgram
 
-from . import glresources
+from . import glresources  # first: a clear ImportError when pyglet is missing
 from .kernels import broadcast_colors, instance_matrices
 from .registry import registry
+
+from pyglet import gl  # noqa: E402, I001
+from pyglet.graphics.shader import Shader, ShaderProgram  # noqa: E402
 
 __all__ = ["ShapeInstancer", "default_shape_shader"]
 

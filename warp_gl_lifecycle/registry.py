@@ -28,10 +28,12 @@ from __future__ import annotations
 
 import _thread
 import atexit
+import tracemalloc as _tracemalloc
 import enum
 import gc
 import itertools
 import logging
+import os
 import threading
 import warnings
 import weakref
@@ -99,7 +101,7 @@ class Tracked(weakref.ref):
     collected owner of a :func:`managed` class waits for its deferred release.
     """
 
-    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "_registry", "__weakref__")
+    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "_registry", "__weakref__")
 
     @property
     def description(self) -> str:
@@ -272,6 +274,7 @@ class Registry:
         t.kind = kind
         t.name = name
         t.warn = warn
+        t.allocated = _tracemalloc.get_object_traceback(owner) if _tracemalloc.is_tracing() else None
         t._registry = self
         self._entries[seq] = t
         if context is not None and not any(ref() is context for ref in self._contexts):
@@ -414,6 +417,18 @@ class Registry:
             self._counts["errors"] += 1
             logger.warning("flushing deferred work for %r failed: %s", context, exc)
 
+    def _forget_after_fork(self) -> None:
+        """In a forked child: the parent's owners (and contexts) are the parent's to release.
+
+        The child's copies are forgotten without releasing anything; what the child creates
+        is tracked as usual.
+        """
+        self._entries = {}
+        self._deferred = []
+        self._contexts = []
+        self._main_thread = threading.main_thread()
+        self._main_ident = _get_ident()
+
     def _exit_hook(self) -> None:
         self._exiting = True
         self.release_all()
@@ -485,9 +500,14 @@ def _resource_warnings_shown(claimed: list | None = None) -> bool:
 
 
 def _warn_unclosed(t: Tracked, reason: Reason) -> None:
+    """``ResourceWarning: unclosed ...``, with where the owner was allocated when tracemalloc
+    was tracing at the time (as Python does for unclosed files and asyncio in debug mode)."""
     when = "at exit" if reason is Reason.EXIT else "by garbage collection"
+    message = f"unclosed {t.description}, released {when}"
+    if t.allocated is not None:
+        message += "\nObject allocated at (most recent call last):\n" + "\n".join(t.allocated.format())
     try:
-        warnings.warn(f"unclosed {t.description}, released {when}", ResourceWarning, stacklevel=2)
+        warnings.warn(message, ResourceWarning, stacklevel=2)
     except Exception:  # noqa: BLE001 - e.g. -W error::ResourceWarning inside a finalizer
         pass
 
@@ -621,6 +641,8 @@ def _unwrapped(method):
 #: The process-wide registry used by the module-level functions and the exit hook.
 registry = _default = Registry()
 atexit.register(_default._exit_hook)
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_default._forget_after_fork)
 
 track = _default.track
 live = _default.live
