@@ -36,18 +36,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-@pytest.fixture(scope="session")
-def gl_window():
-    """A hidden headless window whose context is current; made current again for each test."""
-    window = pyglet.window.Window(64, 64, visible=False)
-    yield window
-    window.close()
-
-
-@pytest.fixture
-def gl_context(gl_window):
-    gl_window.switch_to()
-    return gl_window.context
+# gl_window and gl_context come from the package's own pytest plugin (warp_gl_lifecycle.pytest_plugin).
+pytest_plugins = ["pytester"]
 
 
 class Result:

@@ -35,7 +35,7 @@ def png_pixels(path):
     return np.frombuffer(data, np.uint8).reshape(image.height, image.width, 3)
 
 
-@pytest.mark.parametrize("args, released", [((), "1 by close, 0 at exit"), (("--leave-open",), "0 by close, 1 at exit")])
+@pytest.mark.parametrize("args, released", [((), "1 by close, 0 at exit"), (("--leave-open",), "0 by close, 2 at exit")])
 def test_demo_draws_and_reports_zero_names(tmp_path, args, released):
     out, stdout = run_demo(tmp_path, *args)
     assert "frames drawn          5" in stdout

@@ -1,4 +1,5 @@
-"""Command line: ``demo`` (the main job), ``run`` (an unmodified program, drop-in installed), ``bench``."""
+"""Command line: ``demo`` (the main job), ``run`` (an unmodified program, drop-in installed), ``bench``,
+``doctor``."""
 
 from __future__ import annotations
 
@@ -20,6 +21,9 @@ def build_parser() -> argparse.ArgumentParser:
     from . import bench  # noqa: PLC0415
 
     bench.add_arguments(commands.add_parser("bench", help="measure cost ratios side by side (lower is better)"))
+    from . import doctor  # noqa: PLC0415
+
+    doctor.add_arguments(commands.add_parser("doctor", help="check versions, GL, CUDA interop and the Warp drop-in"))
     return parser
 
 
@@ -29,6 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         from . import demo  # noqa: PLC0415
 
         return demo.main(args)
+    if args.command == "doctor":
+        from . import doctor  # noqa: PLC0415
+
+        return doctor.main(args)
     if args.command == "bench":
         from . import bench  # noqa: PLC0415
 

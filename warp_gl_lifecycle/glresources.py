@@ -280,8 +280,27 @@ class PygletContexts:
 
 _hooks = PygletContexts()
 registry.use_hooks(_hooks)
+
+
+def _forget_contexts_after_fork() -> None:
+    """In a forked child: the parent's GL contexts are not usable here (EGL and GLX state belongs
+    to the parent process), and destroying them from the child, as pyglet does when an inherited
+    window is collected at exit, can hang in the driver. The child forgets them: inherited
+    windows count as closed, no context is current, queued names are the parent's business."""
+    import pyglet  # noqa: PLC0415
+
+    _dirty.clear()
+    inherited = [*pyglet.app.windows, getattr(gl, "_shadow_window", None)]
+    for window in inherited:
+        if window is not None:
+            window._context = None  # what Window.close() leaves behind, without destroying
+    pyglet.app.windows.clear()
+    gl._shadow_window = None
+    gl.current_context = None
+
+
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_dirty.clear)  # the parent's queued names are not ours
+    os.register_at_fork(after_in_child=_forget_contexts_after_fork)
 
 
 def flush() -> None:

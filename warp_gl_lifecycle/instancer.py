@@ -8,6 +8,7 @@ machines without a CUDA driver (kernels on the CPU, upload with ``glBufferSubDat
 from __future__ import annotations
 
 import ctypes
+import weakref
 from typing import Any
 
 import numpy as np
@@ -20,10 +21,12 @@ from .registry import registry
 from pyglet import gl  # noqa: E402, I001
 from pyglet.graphics.shader import Shader, ShaderProgram  # noqa: E402
 
-__all__ = ["ShapeInstancer", "default_shape_shader"]
+__all__ = ["MAX_INSTANCES", "ShapeInstancer", "default_shape_shader", "shared_shape_shader"]
 
 _MAT44_BYTES = 64
 _VEC3_BYTES = 12
+#: The most instances one instancer holds: their matrices must fit a GL buffer (2 GiB).
+MAX_INSTANCES = (2**31 - 1) // _MAT44_BYTES
 
 # Warp's instanced shape layout: 0 position, 1 normal, 2 uv; 3-6 instance matrix columns;
 # 7, 8 per-instance colours. The default shader lights colour 1 from a fixed direction.
@@ -68,11 +71,32 @@ _IDENTITY = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.
 
 
 def default_shape_shader() -> ShaderProgram:
-    """A shader with Warp's instanced vertex layout and ``view``/``model``/``projection`` set to
-    identity, compiled in the current context. The caller owns it."""
+    """A new shader with Warp's instanced vertex layout and ``view``/``model``/``projection`` set
+    to identity, compiled in the current context. The caller owns it."""
     program = ShaderProgram(Shader(_VERTEX_SHADER, "vertex"), Shader(_FRAGMENT_SHADER, "fragment"))
     for uniform in ("view", "model", "projection"):
         program[uniform] = _IDENTITY
+    return program
+
+
+# One default shader per object space: compiling (and, on llvmpipe, JIT-compiling draw variants
+# of) a program per instancer costs time and driver memory that is not given back at once.
+_shared_shaders: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def shared_shape_shader() -> ShaderProgram:
+    """The default shader of the current context's object space, compiled once and shared by
+    every instancer made there without a shader (as Warp's renderer shares its shape shader);
+    so are its uniforms. It is a tracked owner: released at exit, after the instancers that use it.
+    """
+    context = glresources.current_context()
+    program = _shared_shaders.get(context.object_space)
+    if program is None or program.id is None:
+        program = default_shape_shader()
+        resources = glresources.GLResources(context)
+        resources.programs.append(program)
+        registry.track(program, resources.release, context=context, kind="ShaderProgram", name="shared shape shader", warn=False)
+        _shared_shaders[context.object_space] = program
     return program
 
 
@@ -92,18 +116,17 @@ class ShapeInstancer:
       the registration is undone before the buffer is deleted; on the CPU kernels run on the CPU
       and results are uploaded with ``glBufferSubData``. No CUDA call is made for a CPU device.
     * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned); without
-      one, the instancer builds :func:`default_shape_shader` and owns it.
+      one, the instancer uses :func:`shared_shape_shader`.
     """
 
     def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None) -> None:
-        self.device = wp.get_device(device)
-        self._gl = glresources.GLResources()
-        self._tracked = registry.track(self, self._gl.release, context=self._gl.context, kind="ShapeInstancer", name=name)
+        self.device = _device(device)
         if shape_shader is None:
-            shape_shader = default_shape_shader()
-            self._gl.programs.append(shape_shader)
+            shape_shader = shared_shape_shader()
         elif not hasattr(shape_shader, "id"):
             raise TypeError(f"shape_shader must be a pyglet ShaderProgram, got {type(shape_shader).__name__}")
+        self._gl = glresources.GLResources()
+        self._tracked = registry.track(self, self._gl.release, context=self._gl.context, kind="ShapeInstancer", name=name)
         self.shape_shader = shape_shader
         self.face_count = 0
         self.num_instances = 0
@@ -179,8 +202,12 @@ class ShapeInstancer:
             raise RuntimeError("register_shape() must be called before allocate_instances()")
         positions = _float_array(positions, "positions", (None, 3))
         count = len(positions)
+        if count > MAX_INSTANCES:
+            raise ValueError(f"positions holds {count} instances; at most {MAX_INSTANCES} fit one GL buffer of matrices")
         rotations = _float_array(rotations, "rotations", (count, 4)) if rotations is not None else None
         scalings = _float_array(scalings, "scalings", (count, 3)) if scalings is not None else None
+        if rotations is not None and (np.linalg.norm(rotations, axis=1) < 1e-6).any():
+            raise ValueError("rotations must be non-zero quaternions (x, y, z, w), got a zero quaternion")
         if rotations is None:
             rotations = np.tile(np.array([0.0, 0.0, 0.0, 1.0], dtype=np.float32), (count, 1))
         if scalings is None:
@@ -240,9 +267,8 @@ class ShapeInstancer:
         colors = []
         for value, default, name in ((colors1, self.color1, "colors1"), (colors2, self.color2, "colors2")):
             value = default if value is None else value
-            array = np.asarray(value, dtype=np.float32)
-            if array.shape != (3,):
-                array = _float_array(value, name, (self.num_instances, 3))
+            shape = (3,) if np.ndim(value) == 1 else (self.num_instances, 3)
+            array = _float_array(value, name, shape)
             source = wp.array(array.reshape(-1, 3), dtype=wp.vec3, device=self.device)
             out = wp.empty(self.num_instances, dtype=wp.vec3, device=self.device)
             wp.launch(broadcast_colors, dim=self.num_instances, inputs=[source], outputs=[out], device=self.device)
@@ -303,6 +329,8 @@ class ShapeInstancer:
                 raise ValueError(f"{name} must have shape ({self.num_instances},), got {value.shape}")
             if value.device != self.device or not value.is_contiguous:
                 value = wp.clone(value, device=self.device)
+            if value.device.is_cpu and not np.isfinite(value.numpy()).all():  # a view: no copy
+                raise ValueError(f"{name} must be finite, got NaN or infinity")
             return value
         host = _float_array(value, name, (self.num_instances, width))
         return wp.array(host, dtype=dtype, device=self.device)
@@ -337,12 +365,22 @@ class ShapeInstancer:
             self._unmap()
 
 
+def _device(device) -> Any:
+    try:
+        return wp.get_device(device)
+    except Exception as exc:  # noqa: BLE001 - Warp raises several kinds for unknown devices
+        raise ValueError(f"device must be a Warp device such as 'cpu' or 'cuda:0', got {device!r}: {exc}") from None
+
+
 def _float_array(value, name: str, shape: tuple) -> np.ndarray:
     """``value`` as a C-contiguous float32 array of ``shape`` (None = any length), finite."""
     try:
-        array = np.ascontiguousarray(value, dtype=np.float32)
-    except (TypeError, ValueError) as exc:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
         raise TypeError(f"{name} must be an array of numbers with shape {_shape_text(shape)}: {exc}") from None
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers with shape {_shape_text(shape)}, got dtype {raw.dtype}")
+    array = np.ascontiguousarray(raw, dtype=np.float32)
     if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
         raise ValueError(f"{name} must have shape {_shape_text(shape)}, got {array.shape}")
     if not np.isfinite(array).all():

@@ -274,7 +274,7 @@ class Registry:
         t.kind = kind
         t.name = name
         t.warn = warn
-        t.allocated = _tracemalloc.get_object_traceback(owner) if _tracemalloc.is_tracing() else None
+        t.allocated = _allocation_site(owner) if _tracemalloc.is_tracing() else None
         t._registry = self
         self._entries[seq] = t
         if context is not None and not any(ref() is context for ref in self._contexts):
@@ -499,13 +499,28 @@ def _resource_warnings_shown(claimed: list | None = None) -> bool:
     return True
 
 
+def _allocation_site(owner: Any) -> Any:
+    """Where ``owner`` was allocated (tracemalloc is tracing): tracemalloc's own record, or the
+    current stack when tracemalloc has none for it (as for instances with inline dicts)."""
+    site = _tracemalloc.get_object_traceback(owner)
+    if site is None:
+        import traceback  # noqa: PLC0415 - only while tracemalloc is tracing
+
+        site = traceback.StackSummary.extract(
+            traceback.walk_stack(None), limit=_tracemalloc.get_traceback_limit() + 3
+        )
+        site.reverse()
+    return site
+
+
 def _warn_unclosed(t: Tracked, reason: Reason) -> None:
     """``ResourceWarning: unclosed ...``, with where the owner was allocated when tracemalloc
     was tracing at the time (as Python does for unclosed files and asyncio in debug mode)."""
     when = "at exit" if reason is Reason.EXIT else "by garbage collection"
     message = f"unclosed {t.description}, released {when}"
     if t.allocated is not None:
-        message += "\nObject allocated at (most recent call last):\n" + "\n".join(t.allocated.format())
+        lines = (line.rstrip("\n") for line in t.allocated.format())
+        message += "\nObject allocated at (most recent call last):\n" + "\n".join(lines)
     try:
         warnings.warn(message, ResourceWarning, stacklevel=2)
     except Exception:  # noqa: BLE001 - e.g. -W error::ResourceWarning inside a finalizer
