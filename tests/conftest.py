@@ -52,6 +52,13 @@ class Result:
             assert bad not in self.stderr, f"{bad!r} in stderr:\n{self.stderr}"
         return self
 
+    def figures(self) -> dict:
+        """The JSON a scenario printed after ``FIGURES``."""
+        import json  # noqa: PLC0415
+
+        line = next(line for line in self.stdout.splitlines() if line.startswith("FIGURES "))
+        return json.loads(line[len("FIGURES "):])
+
     def stats(self) -> dict:
         line = next(line for line in self.stdout.splitlines() if line.startswith("STATS "))
         return dict(eval(line[len("STATS "):]))  # noqa: S307 - our own scenario's repr of a list of tuples

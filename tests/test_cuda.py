@@ -96,10 +96,8 @@ def test_cuda_warp_renderer_scenarios(name, code):
 
 
 def test_cuda_warp_renderer_30_cycles_keep_gpu_memory_flat(capsys):
-    import json
-
     result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean()
-    figures = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))[8:])
+    figures = result.figures()
     first, last = figures["1"], figures["30"]
     with capsys.disabled():
         print(f"\nCUDA 30 renderer cycles: names {first['names']} -> {last['names']}, "

@@ -325,7 +325,7 @@ def test_closed_instancer_refuses_every_method(gl_context, method):
 
 def test_soak_1000_instancer_and_100_renderer_cycles(capsys):
     result = run_scenario("soak.py", timeout=600).assert_clean()
-    figures = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))[8:])
+    figures = result.figures()
     with capsys.disabled():
         print("\nsoak:", figures)
     # Live names must not grow at all. Memory is compared once the driver is warm (see soak.py:
@@ -356,12 +356,12 @@ def test_plugin_gl_context_and_leak_marker(pytester):
             assert gl.current_context is gl_context
 
         @pytest.mark.no_leaked_owners
-        def test_leaks(gl_context):
-            pytest.kept = make()
+        def test_closes(gl_context):
+            make().close()  # the first instancer: the shared default shader is created here
 
         @pytest.mark.no_leaked_owners
-        def test_closes(gl_context):
-            make().close()
+        def test_leaks(gl_context):
+            pytest.kept = make()
 
         def test_leaks_with_fixture(gl_context, no_leaked_owners):
             pytest.kept2 = make()

@@ -1,6 +1,5 @@
 """The drop-in: Warp's own OpenGLRenderer, headless and on a desktop (Xvfb), with and without us."""
 
-import json
 import os
 import shutil
 import subprocess
@@ -103,7 +102,7 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
 
 def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys):
     result = run_scenario("warp_renderer_30_cycles.py").assert_clean()
-    figures = json.loads(next(line for line in result.stdout.splitlines() if line.startswith("FIGURES "))[8:])
+    figures = result.figures()
     first, last = figures["1"], figures["30"]
     with capsys.disabled():
         print(f"\n30 renderer cycles: live names {first['names']} -> {last['names']}, "

@@ -65,6 +65,13 @@ def draw(r, frames=24):
         r.end_frame()
 
 
+def empty_frames(r, frames):
+    """Frames with nothing but grid, sky and axis: what plain Warp can draw on a CPU device."""
+    for frame in range(frames):
+        r.begin_frame(frame / 24.0)
+        r.end_frame()
+
+
 def pixels(r):
     image = wp.zeros((HEIGHT, WIDTH, 3), dtype=wp.float32, device=DEVICE)
     r.get_pixels(image, split_up_tiles=False)

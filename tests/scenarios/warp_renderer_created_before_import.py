@@ -6,9 +6,7 @@ import _warp_scene as scene  # noqa: E402
 import pyglet.gl  # noqa: E402, F401 - error checking stays on
 
 r = scene.renderer()
-for frame in range(2):
-    r.begin_frame(frame / 24.0)
-    r.end_frame()
+scene.empty_frames(r, 2)
 keep = [r]
 keep.append(keep)
 del r

@@ -6,9 +6,7 @@ import _warp_scene as scene
 import pyglet.gl  # noqa: F401 - before the renderer: Warp's debug_gl=False then has no effect
 
 r = scene.renderer()
-for frame in range(3):
-    r.begin_frame(frame / 24.0)
-    r.end_frame()
+scene.empty_frames(r, 3)
 keep = [r]
 keep.append(keep)
 del r
