@@ -252,3 +252,32 @@ class TestBadInput:
     def test_shape_shader_type(self):
         with pytest.raises(TypeError, match="shape_shader must be a pyglet ShaderProgram"):
             ShapeInstancer(shape_shader="not a shader", device="cpu")
+
+
+def test_collected_owner_of_a_program_queues_it_without_a_gl_call(gl_context):
+    from warp_gl_lifecycle import track
+    from warp_gl_lifecycle.glresources import GLResources
+    from warp_gl_lifecycle.instancer import default_shape_shader
+
+    class Owner:
+        pass
+
+    owner = Owner()
+    resources = GLResources()
+    program = default_shape_shader()
+    program_id = program.id
+    resources.programs.append(program)
+    del program
+    track(owner, resources.release, context=gl_context, warn=False)
+    calls = []
+    original = gl.glDeleteProgram
+    gl.glDeleteProgram = lambda *args: (calls.append(args), original(*args))[1]
+    try:
+        del owner
+        gc.collect()
+        assert calls == []  # queued, not deleted, inside the finalizer
+        assert program_id in gl_context.object_space.doomed_shader_programs
+        flush()
+    finally:
+        gl.glDeleteProgram = original
+    assert live_names("program", [program_id]) == []

@@ -60,12 +60,17 @@ class GLResources:
     Create it with the owning context current (or pass ``context``); record each name as it is
     generated. :meth:`release` is the registry release action: call it exactly once.
 
-    * ``CLOSE``/``EXIT`` (main thread; the registry has made the owning context, or a live
-      sibling of its object space, current): undo CUDA-GL registrations, then delete every name
-      through pyglet's ``Context.delete_*`` (immediate where that is safe, queued otherwise).
-    * ``GC`` (inside a finalizer, any thread): undo CUDA-GL registrations, then append the names
-      to pyglet's ``doomed_*`` lists. No GL call and no import; the names are deleted on the main
-      thread the next time their context is made current (a safe point, or exit).
+    * ``CLOSE`` (main thread; the registry has made the owning context, or a live sibling of its
+      object space, current): undo CUDA-GL registrations, then delete every name now, one call
+      per kind, as pyglet's ``Context.delete_*`` would name by name; what cannot be deleted from
+      the current context goes to pyglet's queues. After ``close()`` the names are gone.
+    * ``EXIT`` (main thread, context current): undo registrations, delete owned programs, queue
+      the other names on pyglet's ``doomed_*`` lists; the exit hook then flushes each context
+      once, after every owner is released.
+    * ``GC`` (inside a finalizer, any thread): undo CUDA-GL registrations (a CUDA call), then
+      append the names to pyglet's ``doomed_*`` lists. No GL call and no import; the names are
+      deleted on the main thread the next time their context is made current (a safe point, or
+      exit).
     """
 
     __slots__ = ("context", "buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs", "interop")
@@ -198,7 +203,11 @@ class GLResources:
             context.doomed_framebuffers += self.framebuffers
             self.framebuffers = []
         if self.programs:
-            self.programs = []  # pyglet's ShaderProgram.__del__ queues or deletes each safely
+            for program in self.programs:
+                if program.id is not None:
+                    space.doomed_shader_programs.append(program.id)
+                    program._id = None  # as ShaderProgram.delete() leaves it: its __del__ does nothing
+            self.programs = []
         _dirty.add(context)
 
 
@@ -268,6 +277,9 @@ class PygletContexts:
     def flush(self, context: Any) -> None:
         """Delete the names queued for ``context`` by making it (or a sibling) current."""
         _dirty.discard(context)
+        if not is_alive(context):  # its vertex arrays and framebuffers died with it
+            context.doomed_vaos.clear()
+            context.doomed_framebuffers.clear()
         if not _has_doomed(context):
             return
         with self.activate(context) as target:

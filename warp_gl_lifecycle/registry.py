@@ -28,13 +28,13 @@ from __future__ import annotations
 
 import _thread
 import atexit
-import tracemalloc as _tracemalloc
 import enum
 import gc
 import itertools
 import logging
 import os
 import threading
+import tracemalloc as _tracemalloc
 import warnings
 import weakref
 from contextlib import nullcontext
@@ -105,11 +105,8 @@ class Tracked(weakref.ref):
 
     @property
     def description(self) -> str:
-        kind = self.kind
-        if kind is None:
-            owner = self()
-            kind = type(owner).__name__ if owner is not None else "owner"
-        return f"{kind} {self.name!r}" if self.name is not None else f"{kind} #{self.seq}"
+        """``kind 'name'``, or ``kind #seq`` for an unnamed owner."""
+        return f"{self.kind} {self.name!r}" if self.name is not None else f"{self.kind} #{self.seq}"
 
     @property
     def alive(self) -> bool:
@@ -271,7 +268,7 @@ class Registry:
         t.seq = self._created = seq = next(self._counter)
         t.release = release
         t.context = context
-        t.kind = kind
+        t.kind = kind if kind is not None else type(owner).__name__
         t.name = name
         t.warn = warn
         t.allocated = _allocation_site(owner) if _tracemalloc.is_tracing() else None
