@@ -105,3 +105,19 @@ def test_cuda_warp_renderer_30_cycles_keep_gpu_memory_flat(capsys):
     assert last["names"] == first["names"]
     assert abs(last["gpu_mb"] - first["gpu_mb"]) <= 2
     assert last["rss_mb"] - first["rss_mb"] < 20
+
+
+def test_cuda_without_interop_stages_through_host_memory(monkeypatch, caplog):
+    import warp_gl_lifecycle.warp_compat as compat
+
+    def refuse(*args):
+        raise RuntimeError("Failed to register OpenGL buffer (simulated: GL context not on the NVIDIA driver)")
+
+    monkeypatch.setattr(compat, "register_gl_buffer", refuse)
+    inst = make(device="cuda:0")
+    assert inst._registration is None and inst._host is not None
+    positions = [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.0, 0.5, 0)]
+    inst.allocate_instances(positions, colors1=[RED, GREEN, BLUE])
+    image = draw(inst)
+    assert [dominant(pixel_at(image, x, y)) for x, y, _ in positions] == ["red", "green", "blue"]
+    inst.close()

@@ -16,7 +16,7 @@ import warp as wp
 
 from . import glresources  # first: a clear ImportError when pyglet is missing
 from .kernels import broadcast_colors, instance_matrices
-from .registry import registry
+from .registry import logger, registry
 
 from pyglet import gl  # noqa: E402, I001
 from pyglet.graphics.shader import Shader, ShaderProgram  # noqa: E402
@@ -66,6 +66,8 @@ void main()
     FragColor = vec4(ObjectColor1 * (0.4 + 0.6 * diffuse), 1.0);
 }
 """
+
+_interop_warned = False
 
 _IDENTITY = (1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 1.0)
 
@@ -142,7 +144,8 @@ class ShapeInstancer:
         self.instance_scalings: wp.array | None = None
         self._registration = None  # CUDA-GL registration of the instance buffer (CUDA devices)
         self._undo_registration = None
-        self._staging: wp.array | None = None  # CPU matrices uploaded with glBufferSubData
+        self._staging: wp.array | None = None  # matrices on ``device`` when not shared with GL
+        self._host: wp.array | None = None  # pinned host copy of them (CUDA without interop)
         self._mapped = False
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -234,16 +237,13 @@ class ShapeInstancer:
             )
             gl.glEnableVertexAttribArray(location)
             gl.glVertexAttribDivisor(location, 1)
+        self._staging = self._host = None
         if self.device.is_cuda:
-            from .warp_compat import register_gl_buffer  # noqa: PLC0415
-
-            self._registration, self._undo_registration = register_gl_buffer(
-                self.instance_transform_gl_buffer, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
-            )
-            self._gl.interop.append(self._undo_registration)
-            self._staging = None
-        else:
+            self._register_instance_buffer()
+        if self._registration is None:  # CPU, or CUDA without interop: stage and upload
             self._staging = wp.empty(count, dtype=wp.mat44, device=self.device)
+            if self.device.is_cuda:
+                self._host = wp.empty(count, dtype=wp.mat44, device="cpu", pinned=True)
         gl.glBindVertexArray(0)
         self._write_matrices()
         self.update_colors(colors1, colors2)
@@ -335,6 +335,24 @@ class ShapeInstancer:
         host = _float_array(value, name, (self.num_instances, width))
         return wp.array(host, dtype=dtype, device=self.device)
 
+    def _register_instance_buffer(self) -> None:
+        """CUDA-GL interop for the instance buffer; without it (e.g. a GL context that is not on
+        the NVIDIA driver) the matrices are staged through pinned host memory instead."""
+        from .warp_compat import register_gl_buffer  # noqa: PLC0415
+
+        try:
+            self._registration, self._undo_registration = register_gl_buffer(
+                self.instance_transform_gl_buffer, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
+            )
+        except RuntimeError as exc:
+            global _interop_warned  # noqa: PLW0603
+            if not _interop_warned:
+                _interop_warned = True
+                logger.warning("CUDA-GL interop unavailable on %s (%s): instance matrices go through host memory",
+                               self.device, exc)
+            return
+        self._gl.interop.append(self._undo_registration)
+
     def _map(self) -> wp.array:
         if self._registration is not None:
             return self._registration.map(dtype=wp.mat44, shape=(self.num_instances,))
@@ -344,8 +362,13 @@ class ShapeInstancer:
         if self._registration is not None:
             self._registration.unmap()
             return
+        source = self._staging
+        if self._host is not None:
+            wp.copy(self._host, self._staging)
+            wp.synchronize_device(self.device)
+            source = self._host
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
-        gl.glBufferSubData(gl.GL_ARRAY_BUFFER, 0, self.num_instances * _MAT44_BYTES, ctypes.c_void_p(self._staging.ptr))
+        gl.glBufferSubData(gl.GL_ARRAY_BUFFER, 0, self.num_instances * _MAT44_BYTES, ctypes.c_void_p(source.ptr))
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
 
     def _write_matrices(self) -> None:
