@@ -347,10 +347,11 @@ def _label(n: int) -> str:
 def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict]:
     """Kernel time at ``n`` / a device copy of the kernel's bytes; our update / Warp's update_instances."""
     import warp as wp  # noqa: PLC0415
-    from warp._src.render.render_opengl import ShapeInstancer as WarpShapeInstancer  # noqa: PLC0415
-
     from .instancer import ShapeInstancer, default_shape_shader  # noqa: PLC0415
     from .kernels import instance_matrices  # noqa: PLC0415
+    from .warp_compat import warp_shape_instancer  # noqa: PLC0415
+
+    WarpShapeInstancer = warp_shape_instancer()  # noqa: N806
 
     shader = default_shape_shader()
     transforms = wp.array(_random_transforms(n), dtype=wp.transform, device=device)

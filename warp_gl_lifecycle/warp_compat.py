@@ -28,7 +28,8 @@ from typing import Any, Callable
 
 from .registry import Reason, managed
 
-__all__ = ["install", "installed", "register_gl_buffer", "supported", "uninstall", "warp_update_vbo_transforms"]
+__all__ = ["install", "installed", "register_gl_buffer", "supported", "uninstall", "warp_shape_instancer",
+           "warp_update_vbo_transforms"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
 
@@ -73,6 +74,11 @@ def _unregister(registration: Any) -> None:
 
         with registration.device.context_guard:
             runtime.core.wp_cuda_graphics_unregister_resource(registration.context, resource)
+
+
+def warp_shape_instancer() -> type:
+    """Warp's own ``ShapeInstancer`` class (``warp.render`` does not export it)."""
+    return _warp_classes()["ShapeInstancer"]
 
 
 def warp_update_vbo_transforms() -> Any:
