@@ -453,7 +453,8 @@ def plot(path: str, curves: dict) -> None:
         updates.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
     updates.set(title="instance update (kernel + upload)", xlabel="instances", ylabel="ms")
     updates.legend()
-    release.loglog(curves["release"]["n"], [s * 1e3 for s in curves["release"]["seconds"]], marker="o", label="release_all()")
+    for name, points in curves["release"].items():
+        release.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
     release.set(title="exit release of tracked instancers", xlabel="owners", ylabel="ms")
     release.legend()
     fig.tight_layout()
@@ -483,7 +484,7 @@ def main(args) -> int:
     window.switch_to()
     overhead, scaling, curve = bench_exit_release(1_000 if quick else 10_000, 100 if quick else 1_000, repeats, progress)
     results["exit_release_overhead"], results["exit_release_scaling"] = overhead, scaling
-    curves["release"] = curve
+    curves["release"] = {"release_all()": curve}
     progress.step("frame_overhead")
     results["frame_overhead"] = bench_frame_overhead(10 if quick else 40, repeats, cuda)
     window.switch_to()
@@ -515,7 +516,19 @@ def main(args) -> int:
                 entry = curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
                 entry["n"].append(n)
                 entry["seconds"].append(value)
-        for entry in curves["update"].values():
+        from .instancer import default_shape_shader  # noqa: PLC0415
+
+        shader = default_shape_shader()
+        release_curve = curves["release"]["release_all()"]
+        direct_curve = curves["release"].setdefault("deleted by hand", {"n": [], "seconds": []})
+        for n in ([30, 300] if quick else [100, 300, 1_000, 3_000, 10_000]):
+            if n not in release_curve["n"]:
+                release_curve["n"].append(n)
+                release_curve["seconds"].append(_time_release_all(n, shader))
+            direct_curve["n"].append(n)
+            direct_curve["seconds"].append(_time_direct_delete(n, shader))
+        shader.delete()
+        for entry in [*curves["update"].values(), *curves["release"].values()]:
             order = np.argsort(entry["n"])
             entry["n"] = [entry["n"][i] for i in order]
             entry["seconds"] = [entry["seconds"][i] for i in order]
