@@ -1,6 +1,5 @@
 """CUDA-GL interop paths; skipped without a CUDA device, run on a GPU machine whenever one is lent."""
 
-import re
 
 import numpy as np
 import pytest
@@ -80,10 +79,39 @@ def test_cuda_exit_scenarios(name):
     assert result.stats()["errors"] == 0
 
 
-def test_cuda_registration_is_undone_before_names_are_deleted():
-    out = run_scenario("instancers_in_two_windows.py", env={"WGL_DEVICE": "cuda:0"}).assert_clean().stdout
-    events = re.findall(r"(undoing 1 CUDA-GL registrations|deleting GL names queued)", out)
-    assert events == ["undoing 1 CUDA-GL registrations"] * 4 + ["deleting GL names queued"] * 2
+@pytest.mark.parametrize("path", ["close", "gc"])
+def test_cuda_registration_is_undone_before_its_buffer_is_deleted(monkeypatch, path):
+    import gc
+    import warnings
+
+    from pyglet import gl
+
+    import warp_gl_lifecycle.warp_compat as compat
+    from warp_gl_lifecycle import flush
+
+    events = []
+    unregister = compat._unregister
+    monkeypatch.setattr(compat, "_unregister", lambda registration: (events.append("undo"), unregister(registration)))
+    delete = gl.glDeleteBuffers
+
+    def recording_delete(count, names):
+        values = [names.value] if hasattr(names, "value") else list(names)[:count]
+        events.extend(("delete", int(v)) for v in values)
+        return delete(count, names)
+
+    monkeypatch.setattr(gl, "glDeleteBuffers", recording_delete)
+    inst = make(device="cuda:0")
+    buffer = inst.instance_transform_gl_buffer
+    if path == "close":
+        inst.close()
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            del inst
+            gc.collect()
+        flush()
+    assert "undo" in events and ("delete", buffer) in events
+    assert events.index("undo") < events.index(("delete", buffer))
 
 
 from .test_warp_dropin import EXITS  # noqa: E402

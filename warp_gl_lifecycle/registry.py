@@ -59,6 +59,7 @@ __all__ = [
 logger = logging.getLogger("warp_gl_lifecycle")
 _new_ref = weakref.ref.__new__
 _get_ident = _thread.get_ident
+_is_tracing = _tracemalloc.is_tracing
 
 
 class Reason(enum.Enum):
@@ -105,8 +106,9 @@ class Tracked(weakref.ref):
 
     @property
     def description(self) -> str:
-        """``kind 'name'``, or ``kind #seq`` for an unnamed owner."""
-        return f"{self.kind} {self.name!r}" if self.name is not None else f"{self.kind} #{self.seq}"
+        """``kind 'name'``, or ``kind #seq`` for an unnamed owner (kind: given, or the class name)."""
+        kind = self.kind if isinstance(self.kind, str) else self.kind.__name__
+        return f"{kind} {self.name!r}" if self.name is not None else f"{kind} #{self.seq}"
 
     @property
     def alive(self) -> bool:
@@ -268,10 +270,10 @@ class Registry:
         t.seq = self._created = seq = next(self._counter)
         t.release = release
         t.context = context
-        t.kind = kind if kind is not None else type(owner).__name__
+        t.kind = kind if kind is not None else owner.__class__  # named on first use
         t.name = name
         t.warn = warn
-        t.allocated = _allocation_site(owner) if _tracemalloc.is_tracing() else None
+        t.allocated = _allocation_site(owner) if _is_tracing() else None
         t._registry = self
         self._entries[seq] = t
         if context is not None and not any(ref() is context for ref in self._contexts):
