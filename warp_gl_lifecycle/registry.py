@@ -221,7 +221,8 @@ class Registry:
         pop = self._entries.pop
         claimed = []
         for t in list(self._entries.values()):  # insertion order is creation order
-            owner = t()
+            # Only a managed owner's cleanup needs the owner itself (held until it has run).
+            owner = t() if t.__class__ is _ManagedTracked else None
             if pop(t.seq, None) is not None:  # the claim: whoever pops an entry releases it
                 claimed.append((t, owner, "exit"))
         claimed.reverse()
