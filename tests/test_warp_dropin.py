@@ -100,15 +100,18 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
     assert result.stats()["released_exit"] >= 4
 
 
-def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys):
-    result = run_scenario("warp_renderer_30_cycles.py").assert_clean()
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])
+def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
+    result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device}).assert_clean()
     figures = result.figures()
     first, last = figures["1"], figures["30"]
     with capsys.disabled():
-        print(f"\n30 renderer cycles: live names {first['names']} -> {last['names']}, "
-              f"RSS {first['rss_mb']} -> {last['rss_mb']} MB")
+        print(f"\n30 renderer cycles on {device}: live names {first['names']} -> {last['names']}, "
+              f"RSS {first['rss_mb']} -> {last['rss_mb']} MB, GPU {first['gpu_mb']} -> {last['gpu_mb']} MB")
     assert last["names"] == first["names"]
     assert last["rss_mb"] - first["rss_mb"] < 20
+    if device != "cpu":
+        assert abs(last["gpu_mb"] - first["gpu_mb"]) <= 2
 
 
 class TestInProcess:
