@@ -220,3 +220,50 @@ class TestManaged:
     def test_rejects_non_class(self):
         with pytest.raises(TypeError, match="expects a class"):
             managed(42)
+
+
+def test_after_a_managed_cleanup_the_next_owner_gets_its_context_made_current_again():
+    """A legacy class's cleanup may switch contexts (Warp's close() does): the registry must not
+    assume the context it made current is still current for the next owner of that context."""
+    import contextlib
+
+    reg = Registry()
+    current = {"context": None}
+    seen = []
+
+    class Hooks:
+        def activate(self, context):
+            @contextlib.contextmanager
+            def active():
+                previous, current["context"] = current["context"], context
+                yield
+                current["context"] = previous
+
+            return active()
+
+        def flush(self, context):
+            pass
+
+    class Key:
+        pass
+
+    k1, other = Key(), Key()
+    reg.use_hooks(Hooks())
+
+    class Legacy:
+        def close(self):
+            current["context"] = other  # its own cleanup switches away
+
+    managed(Legacy, registry=reg, context=lambda self: k1)
+
+    class Owner:
+        pass
+
+    plain = Owner()
+    reg.track(plain, lambda reason: seen.append(current["context"]), context=k1, warn=False)
+    legacy = Legacy()  # newer: released first at exit
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        reg.release_all()
+    assert seen == [k1]
+    del legacy

@@ -380,6 +380,10 @@ class Registry:
                             self._activation_failed(t, exc)
                             activation = None
                 self._invoke(t, reason or (_EXIT if label == "exit" else _GC), owner, label)
+                if t.__class__ is _ManagedTracked and activation is not None:
+                    # A class's own cleanup may switch contexts: activate afresh for the next owner.
+                    activation.__exit__(None, None, None)
+                    active, activation = None, None
         finally:
             if activation is not None:
                 activation.__exit__(None, None, None)
