@@ -184,7 +184,11 @@ class GLResources:
         self.programs = []
 
     def _queue(self) -> None:
-        """Hand every name to pyglet's doomed lists (list appends only: safe in a finalizer)."""
+        """Hand every name to pyglet's doomed lists (list appends only: safe in a finalizer).
+
+        Unrolled by kind on purpose: this runs once per owner at exit, and a loop over
+        attribute names costs more than the rest of the release.
+        """
         context = self.context
         space = context.object_space
         if self.buffers:
