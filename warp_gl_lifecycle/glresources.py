@@ -131,8 +131,8 @@ class GLResources:
         elif reason is Reason.CLOSE:
             self._delete_now()
         else:
-            if self.programs:
-                self._delete_programs()  # pyglet keeps no queue of ShaderProgram objects
+            if self.programs and gl.current_context.object_space is self.context.object_space:
+                self._delete_programs()  # at exit, with their space current: now
             self._queue()
 
     def _undo_interop(self, reason: Reason) -> None:
@@ -147,40 +147,30 @@ class GLResources:
                     logger.warning("undoing a CUDA-GL registration failed: %s", exc)
 
     def _delete_now(self) -> None:
+        """Delete what the current context can delete, one call per kind (as pyglet's
+        ``Context.delete_*`` would name by name); queue the rest with :meth:`_queue`."""
         context, current = self.context, gl.current_context
         if logger.isEnabledFor(logging.DEBUG):
             logger.debug("deleting GL names of context %#x with context %#x current", id(context), id(current))
-        self._delete_programs()
         if current.object_space is context.object_space:
-            # What pyglet's Context.delete_* would do name by name, batched: one call per kind.
+            self._delete_programs()
             _delete(self.buffers, gl.glDeleteBuffers)
             _delete(self.textures, gl.glDeleteTextures)
             _delete(self.renderbuffers, gl.glDeleteRenderbuffers)
-        else:  # pyglet's queue for the space: deleted when one of its contexts is current again
-            space = context.object_space
-            for names, doomed in ((self.buffers, space.doomed_buffers), (self.textures, space.doomed_textures),
-                                  (self.renderbuffers, space.doomed_renderbuffers)):
-                doomed.extend(names)
-                names.clear()
-        if current is context:
-            _delete(self.vaos, gl.glDeleteVertexArrays)
-            _delete(self.framebuffers, gl.glDeleteFramebuffers)
-        else:  # pyglet queues them on their context (or drops them with a destroyed one)
-            for vao in self.vaos:
-                context.delete_vao(vao)
-            for fbo in self.framebuffers:
-                context.delete_framebuffer(fbo)
-            self.vaos.clear()
-            self.framebuffers.clear()
+            if current is context:
+                _delete(self.vaos, gl.glDeleteVertexArrays)
+                _delete(self.framebuffers, gl.glDeleteFramebuffers)
+        if self.buffers or self.textures or self.renderbuffers or self.vaos or self.framebuffers or self.programs:
+            self._queue()  # on pyglet's lists: deleted when their context (or space) is current again
 
     def _delete_programs(self) -> None:
-        """Delete owned programs now if a context of their space is current; otherwise drop them,
-        and pyglet's ``ShaderProgram.__del__`` queues each on its object space."""
-        if self.programs and gl.current_context.object_space is self.context.object_space:
-            gl.glUseProgram(0)  # a program still in use is only flagged for deletion
-            for program in self.programs:
-                if program.id is not None:
-                    program.delete()
+        """Delete owned programs now (a context of their object space is current)."""
+        if not self.programs:
+            return
+        gl.glUseProgram(0)  # a program still in use is only flagged for deletion
+        for program in self.programs:
+            if program.id is not None:
+                program.delete()
         self.programs = []
 
     def _queue(self) -> None:
