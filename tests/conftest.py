@@ -1,5 +1,6 @@
 """Shared fixtures: a real headless pyglet GL context, and a runner for subprocess exit scenarios."""
 
+import importlib.metadata
 import os
 import subprocess
 import sys
@@ -36,8 +37,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-# gl_window and gl_context come from the package's own pytest plugin (warp_gl_lifecycle.pytest_plugin).
-pytest_plugins = ["pytester"]
+# gl_window and gl_context come from the package's own pytest plugin (warp_gl_lifecycle.pytest_plugin),
+# loaded through its entry point when the package is installed and named here when it is only on
+# PYTHONPATH (as on the GPU machine).
+_installed = any(ep.name == "warp_gl_lifecycle" for ep in importlib.metadata.entry_points(group="pytest11"))
+pytest_plugins = ["pytester"] + ([] if _installed else ["warp_gl_lifecycle.pytest_plugin"])
 
 
 class Result:
@@ -64,9 +68,15 @@ class Result:
         return dict(eval(line[len("STATS "):]))  # noqa: S307 - our own scenario's repr of a list of tuples
 
 
+def python_path() -> str:
+    """PYTHONPATH for a child interpreter: the project first, then whatever this one was given
+    (on the GPU machine warp and pyglet come from there, not from an installed environment)."""
+    return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
+
+
 def run_scenario(name: str, *args: str, env: dict | None = None, timeout: float = 180) -> Result:
     """Run ``tests/scenarios/<name>`` in a fresh interpreter; returns its exit code and output."""
-    full_env = {**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": str(ROOT), **(env or {})}
+    full_env = {**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **(env or {})}
     proc = subprocess.run(
         [sys.executable, str(SCENARIOS / name), *args],
         cwd=SCENARIOS,

@@ -22,7 +22,7 @@ from warp_gl_lifecycle import ShapeInstancer, flush, live, track
 from warp_gl_lifecycle.glresources import GLResources, live_names
 from warp_gl_lifecycle.registry import Reason, Registry
 
-from .conftest import ROOT, SCENARIOS, run_scenario
+from .conftest import ROOT, SCENARIOS, python_path, run_scenario
 from .test_instancer import INDICES, QUAD, make
 
 # -- processes -------------------------------------------------------------------------------------
@@ -48,7 +48,7 @@ def test_spawned_workers_each_draw_headless_and_exit_cleanly(scenario):
 def run_until_drawing(*args):
     proc = subprocess.Popen(
         [sys.executable, str(SCENARIOS / "terminated_while_drawing.py"), *args],
-        cwd=SCENARIOS, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": str(ROOT)},
+        cwd=SCENARIOS, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
     )
     for line in proc.stdout:
@@ -417,7 +417,7 @@ def test_doctor_exits_non_zero_and_says_how_to_fix(tmp_path):
     broken.mkdir()
     (broken / "__init__.py").write_text("options = {}\nclass window:\n    class Window:\n"
                                         "        def __init__(self, *a, **k):\n            raise OSError('no EGL display')\n")
-    proc = run_doctor(env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT}", "WARP_GL_LIFECYCLE": "0"})
+    proc = run_doctor(env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{python_path()}", "WARP_GL_LIFECYCLE": "0"})
     assert proc.returncode == 1
     assert "MISSING  headless GL context" in proc.stdout and "apt-get install libegl1" in proc.stdout
     assert "something needed is missing" in proc.stdout

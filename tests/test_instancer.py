@@ -113,6 +113,40 @@ class TestPixels:
         inst.close()
 
 
+def gl_matrices(inst):
+    """The instance buffer as GL holds it, (N, 16) floats."""
+    readback = np.empty((inst.num_instances, 16), np.float32)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, inst.instance_transform_gl_buffer)
+    gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+    return readback
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])
+def test_every_update_reaches_gl_new_arrays_and_arrays_changed_in_place(device):
+    """The update replays one recorded launch; a new array, the same array written in place and
+    new scalings must each reach the GL buffer (translation sits in floats 12-14)."""
+    inst = make(count=4, device=device)
+    first = np.tile(np.array([0, 0, 0, 0, 0, 0, 1], np.float32), (4, 1))
+    first[:, 0] = [1, 2, 3, 4]
+    array = wp.array(first, dtype=wp.transform, device=device)
+    inst.update_instances(array)
+    np.testing.assert_allclose(gl_matrices(inst)[:, 12], [1, 2, 3, 4])
+    second = first.copy()
+    second[:, 1] = [5, 6, 7, 8]
+    inst.update_instances(wp.array(second, dtype=wp.transform, device=device))
+    np.testing.assert_allclose(gl_matrices(inst)[:, 13], [5, 6, 7, 8])
+    array.assign(wp.array(second * [1, 1, 0, 1, 1, 1, 1] + [0, 0, 9, 0, 0, 0, 0], dtype=wp.transform, device=device))
+    inst.update_instances(array)
+    np.testing.assert_allclose(gl_matrices(inst)[:, 14], [9, 9, 9, 9])
+    np.testing.assert_allclose(gl_matrices(inst)[:, 13], [5, 6, 7, 8])
+    inst.update_instances(scalings=np.full((4, 3), 2.0))
+    np.testing.assert_allclose(gl_matrices(inst)[:, [0, 5, 10]], 2.0)
+    inst.allocate_instances(np.ones((2, 3)))  # a new buffer and count: recorded anew
+    np.testing.assert_allclose(gl_matrices(inst)[:, 12:16], 1.0)
+    inst.close()
+
+
 class TestRelease:
     def test_close_deletes_every_name_it_owned(self):
         inst = make()

@@ -1,10 +1,10 @@
-"""The instance-matrix kernel equals Warp's update_vbo_transforms and a NumPy reference."""
+"""Both instance-matrix kernels equal Warp's update_vbo_transforms and a NumPy reference."""
 
 import numpy as np
 import pytest
 import warp as wp
 
-from warp_gl_lifecycle.kernels import broadcast_colors, instance_matrices
+from warp_gl_lifecycle.kernels import broadcast_colors, instance_matrices, instance_matrix_elements
 from warp_gl_lifecycle.warp_compat import warp_update_vbo_transforms
 
 
@@ -31,16 +31,17 @@ def numpy_reference(transforms, scalings):
     return np.transpose(m, (0, 2, 1))  # rows in memory = columns of the matrix
 
 
-def ours(transforms, scalings, device):
-    out = wp.empty(len(transforms), dtype=wp.mat44, device=device)
-    wp.launch(
-        instance_matrices,
-        dim=len(transforms),
-        inputs=[wp.array(transforms, dtype=wp.transform, device=device), wp.array(scalings, dtype=wp.vec3, device=device)],
-        outputs=[out],
-        device=device,
-    )
-    return out.numpy()
+def ours(transforms, scalings, device, kernel=instance_matrices):
+    """The kernel's output as (N, 4, 4): one thread per instance, or one per float."""
+    n = len(transforms)
+    inputs = [wp.array(transforms, dtype=wp.transform, device=device), wp.array(scalings, dtype=wp.vec3, device=device)]
+    if kernel is instance_matrices:
+        out = wp.empty(n, dtype=wp.mat44, device=device)
+        wp.launch(kernel, dim=n, inputs=inputs, outputs=[out], device=device)
+    else:
+        out = wp.empty(16 * n, dtype=wp.float32, device=device)
+        wp.launch(kernel, dim=16 * n, inputs=inputs, outputs=[out], device=device)
+    return out.numpy().reshape(n, 4, 4)
 
 
 def warps(transforms, scalings, device):
@@ -65,11 +66,12 @@ def warps(transforms, scalings, device):
 DEVICES = ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)]
 
 
+@pytest.mark.parametrize("kernel", [instance_matrices, instance_matrix_elements], ids=lambda k: k.key)
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
-def test_instance_matrices_equal_warp_and_numpy(device, seed):
+def test_instance_matrices_equal_warp_and_numpy(device, seed, kernel):
     transforms, scalings = random_instances(2000, seed)
-    got = ours(transforms, scalings, device)
+    got = ours(transforms, scalings, device, kernel)
     assert np.abs(got - warps(transforms, scalings, device)).max() <= 1e-6
     reference = numpy_reference(transforms, scalings)
     scale = np.maximum(1.0, np.abs(reference))  # translations reach 50: compare relative there
@@ -81,6 +83,18 @@ def test_reference_is_not_trivially_equal():
     transforms, scalings = random_instances(10, 3)
     got = ours(transforms, scalings, "cpu")
     assert np.abs(got - np.transpose(numpy_reference(transforms, scalings), (0, 2, 1))).max() > 0.1
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_both_kernels_agree_on_unnormalised_quaternions(device):
+    """Both build the rotation with Warp's quat_rotate, so they agree even off the unit sphere,
+    where the NumPy reference (which assumes unit quaternions) does not."""
+    transforms, scalings = random_instances(997, 4)  # not a multiple of a warp's 32 / 16 threads
+    transforms[:, 3:] *= np.random.default_rng(5).uniform(0.5, 2.0, (997, 1)).astype(np.float32)
+    a = ours(transforms, scalings, device, instance_matrices)
+    b = ours(transforms, scalings, device, instance_matrix_elements)
+    assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max()
+    assert np.abs(a - numpy_reference(transforms, scalings)).max() > 1e-2
 
 
 @pytest.mark.parametrize("count", [1, 5])

@@ -9,7 +9,7 @@ import time
 import numpy as np
 import pytest
 
-from .conftest import ROOT, SCENARIOS, has_cuda, run_scenario
+from .conftest import ROOT, SCENARIOS, has_cuda, python_path, run_scenario
 
 EXITS = [
     ("warp_renderer_left_open.py", 0),
@@ -34,7 +34,7 @@ def run_scenario_via_run(name, env):
     proc = subprocess.run(
         [sys.executable, "-m", "warp_gl_lifecycle", "run", str(SCENARIOS / name)],
         cwd=SCENARIOS,
-        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": str(ROOT), **env},
+        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **env},
         capture_output=True,
         text=True,
         timeout=300,

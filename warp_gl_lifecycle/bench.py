@@ -33,10 +33,25 @@ GOALS = {
 }
 
 
+GROUPS = ("registry", "exit", "frame", "cpu", "gpu")
+
+
+def _groups(text: str) -> tuple[str, ...]:
+    chosen = tuple(part.strip() for part in text.split(",") if part.strip())
+    unknown = [part for part in chosen if part not in GROUPS]
+    if unknown or not chosen:
+        import argparse  # noqa: PLC0415
+
+        raise argparse.ArgumentTypeError(f"choose from {', '.join(GROUPS)}; got {text!r}")
+    return chosen
+
+
 def add_arguments(parser) -> None:
     parser.add_argument("--quick", action="store_true", help="small sizes and few repeats (a smoke test)")
     parser.add_argument("--json", metavar="PATH", help="write the results as JSON")
     parser.add_argument("--plot", metavar="PATH", help="plot time against N (needs matplotlib: pip install '.[plot]')")
+    parser.add_argument("--only", metavar="GROUPS", type=_groups, default=GROUPS,
+                        help=f"comma-separated subset of {','.join(GROUPS)} (default all)")
     parser.add_argument("--device", default=None, help="CUDA device for the GPU keys (default cuda:0 when present)")
 
 
@@ -352,53 +367,142 @@ def _label(n: int) -> str:
     return f"{n // 1_000_000}M" if n >= 1_000_000 and n % 1_000_000 == 0 else f"{n // 1000}k"
 
 
-def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict]:
-    """Kernel time at ``n`` / a device copy moving as many bytes (read + written); our full
-    update (map, kernel, unmap) / Warp's ``ShapeInstancer.update_instances``, same device."""
+def _gpu_seconds(device: str, fn: Callable[[], None], count: int = 50) -> float:
+    """Device time per call of ``fn`` (CUDA events around ``count`` back-to-back calls)."""
     import warp as wp  # noqa: PLC0415
-    from .instancer import ShapeInstancer, default_shape_shader  # noqa: PLC0415
-    from .kernels import instance_matrices  # noqa: PLC0415
-    from .warp_compat import warp_shape_instancer  # noqa: PLC0415
 
-    WarpShapeInstancer = warp_shape_instancer()  # noqa: N806
-
-    shader = default_shape_shader()
-    transforms = wp.array(_random_transforms(n), dtype=wp.transform, device=device)
-    scalings = wp.ones(n, dtype=wp.vec3, device=device)
-    out = wp.empty(n, dtype=wp.mat44, device=device)
-    moved_bytes = n * (28 + 12 + 64)  # the kernel reads a transform and a scale, writes a matrix
-    # A copy of half as many bytes reads and writes as many bytes as the kernel moves in all.
-    src = wp.empty(moved_bytes // 8, dtype=wp.float32, device=device)
-    dst = wp.empty_like(src)
-
-    def timed(fn: Callable[[], None], count: int = 20) -> float:
+    fn()
+    stream = wp.get_stream(device)
+    start, end = wp.Event(device, enable_timing=True), wp.Event(device, enable_timing=True)
+    stream.record_event(start)
+    for _ in range(count):
         fn()
-        wp.synchronize_device(device)
-        start = time.perf_counter()
-        for _ in range(count):
-            fn()
-        wp.synchronize_device(device)
-        return (time.perf_counter() - start) / count
+    stream.record_event(end)
+    wp.synchronize_event(end)
+    return wp.get_event_elapsed_time(start, end) / 1e3 / count
 
-    kernel = lambda: wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[out], device=device)  # noqa: E731
-    copy = lambda: wp.copy(dst, src)  # noqa: E731
-    ours = ShapeInstancer(shader, device)
-    ours.register_shape(_TRIANGLE, [0, 1, 2])
-    ours.allocate_instances(np.zeros((n, 3), dtype=np.float32))
-    theirs = WarpShapeInstancer(shader, device)
-    theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
-    theirs.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+
+def _wall_seconds(device: str, fn: Callable[[], None], count: int = 20) -> float:
+    """Wall time per call of ``fn``, the device drained before and after ``count`` calls."""
+    import warp as wp  # noqa: PLC0415
+
+    fn()
+    wp.synchronize_device(device)
+    start = time.perf_counter()
+    for _ in range(count):
+        fn()
+    wp.synchronize_device(device)
+    return (time.perf_counter() - start) / count
+
+
+class _GpuUpdates:
+    """Our instancer and Warp's, each with ``n`` instances on one CUDA device, in the current context."""
+
+    def __init__(self, device: str, n: int) -> None:
+        import warp as wp  # noqa: PLC0415
+        from .instancer import ShapeInstancer, shared_shape_shader  # noqa: PLC0415
+        from .warp_compat import warp_shape_instancer  # noqa: PLC0415
+
+        shader = shared_shape_shader()
+        self.transforms = wp.array(_random_transforms(n), dtype=wp.transform, device=device)
+        self.ours = ShapeInstancer(shader, device)
+        self.ours.register_shape(_TRIANGLE, [0, 1, 2])
+        self.ours.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+        self.theirs = warp_shape_instancer()(shader, device)
+        self.theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
+        self.theirs.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+
+    def ours_update(self) -> None:
+        self.ours.update_instances(self.transforms)
+
+    def warp_update(self) -> None:
+        self.theirs.update_instances(self.transforms)
+
+    def close(self) -> None:
+        self.ours.close()
+        self.theirs.close()
+
+
+def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
+    """``gpu_kernel_vs_bandwidth``: device time of our CUDA matrix kernel at ``n`` / a device copy
+    that reads and writes as many bytes as the kernel moves (a copy of half its bytes; the
+    detail also gives the ratio to a copy of all of them). ``gpu_update_vs_warp``: wall time of
+    our full ``update_instances`` (map, kernel, unmap) / Warp's, same device and array. The
+    details break both down: Warp's kernel, our one-thread-per-instance kernel, map + unmap."""
+    import warp as wp  # noqa: PLC0415
+    from .kernels import instance_matrices, instance_matrix_elements  # noqa: PLC0415
+    from .warp_compat import warp_instancer_registration, warp_update_vbo_transforms  # noqa: PLC0415
+
+    updates = _GpuUpdates(device, n)
+    transforms, scalings = updates.transforms, wp.ones(n, dtype=wp.vec3, device=device)
+    moved = n * (28 + 12 + 64)  # the kernel reads a transform and a scale, writes a matrix
+    half_src = wp.empty(moved // 8, dtype=wp.float32, device=device)
+    half_dst = wp.empty_like(half_src)
+    full_src = wp.empty(moved // 4, dtype=wp.float32, device=device)
+    full_dst = wp.empty_like(full_src)
+    elements = wp.empty(16 * n, dtype=wp.float32, device=device)
+    matrices = wp.empty(n, dtype=wp.mat44, device=device)
+    ids = wp.array(np.arange(n, dtype=np.int32), dtype=wp.int32, device=device)
+    record = {"device": device, "record_cmd": True}
+    kernel = wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[elements], **record)
+    per_instance = wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **record)
+    warps_kernel = wp.launch(warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None],
+                             outputs=[matrices], **record)
+    ours_registration = updates.ours._registration  # noqa: SLF001 - the benchmark breaks our update down
+    warps_registration = warp_instancer_registration(updates.theirs)
+
+    def map_unmap(registration) -> Callable[[], None]:
+        def run() -> None:
+            registration.map(dtype=wp.float32, shape=(16 * n,))
+            registration.unmap()
+
+        return run
+
     vs_bandwidth, vs_warp = [], []
+    seconds: dict[str, list[float]] = {}
+
+    def keep(key: str, value: float) -> float:
+        seconds.setdefault(key, []).append(value)
+        return value
+
     for _ in range(repeats):
-        vs_bandwidth.append(timed(kernel) / timed(copy))
-        vs_warp.append(timed(lambda: ours.update_instances(transforms)) / timed(lambda: theirs.update_instances(transforms)))
-    ours.close()
-    theirs.close()
-    shader.delete()
+        k = keep("kernel", _gpu_seconds(device, kernel.launch))
+        c = keep("copy_half", _gpu_seconds(device, lambda: wp.copy(half_dst, half_src)))
+        keep("copy_full", _gpu_seconds(device, lambda: wp.copy(full_dst, full_src)))
+        keep("per_instance_kernel", _gpu_seconds(device, per_instance.launch))
+        keep("warp_kernel", _gpu_seconds(device, warps_kernel.launch))
+        vs_bandwidth.append(k / c)
+        ours = keep("ours_update", _wall_seconds(device, updates.ours_update))
+        theirs = keep("warp_update", _wall_seconds(device, updates.warp_update))
+        vs_warp.append(ours / theirs)
+        if ours_registration is not None:
+            keep("ours_map_unmap", _wall_seconds(device, map_unmap(ours_registration)))
+        if warps_registration is not None and getattr(warps_registration, "resource", None):
+            keep("warp_map_unmap", _wall_seconds(device, map_unmap(warps_registration)))
+    updates.close()
+    ms = {f"{key}_ms": round(statistics.median(values) * 1e3, 4) for key, values in seconds.items()}
+    kernel_detail = {
+        "n": n,
+        "kernel_bytes": moved,
+        "copy_bytes": moved // 2,
+        "vs_copy_of_all_kernel_bytes": round(statistics.median(seconds["kernel"]) / statistics.median(seconds["copy_full"]), 4),
+        "interop": ours_registration is not None,
+        **ms,
+    }
     return (
-        _summary(vs_bandwidth, GOALS["gpu_kernel_vs_bandwidth"], {"n": n, "kernel_bytes": moved_bytes, "copy_bytes": moved_bytes // 2}),
-        _summary(vs_warp, GOALS["gpu_update_vs_warp"], {"n": n}),
+        _summary(vs_bandwidth, GOALS["gpu_kernel_vs_bandwidth"], kernel_detail),
+        _summary(vs_warp, GOALS["gpu_update_vs_warp"], {"n": n, "interop": ours_registration is not None, **ms}),
+        {key: min(values) for key, values in seconds.items()},
     )
+
+
+def gpu_update_curve(device: str, n: int) -> dict[str, float]:
+    """Wall seconds per update at ``n`` instances, ours and Warp's (for ``--plot``)."""
+    updates = _GpuUpdates(device, n)
+    try:
+        return {"ours": _wall_seconds(device, updates.ours_update), "warp": _wall_seconds(device, updates.warp_update)}
+    finally:
+        updates.close()
 
 
 # -- report ----------------------------------------------------------------------------------------
@@ -479,21 +583,26 @@ def main(args) -> int:
     quick = args.quick
     repeats = 3 if quick else 5
     update_sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]
-    progress = Progress(5 + len(update_sizes) + (1 if cuda else 0) + (1 if args.plot else 0))
+    only = args.only
+    steps = {"registry": 1, "exit": 1, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0}
+    progress = Progress(sum(steps[group] for group in only) + (1 if args.plot else 0))
     results: dict[str, Any] = {}
-    curves: dict[str, Any] = {"update": {}, "release": {}}
+    curves: dict[str, Any] = {"update": {}, "release": {"release_all()": {"n": [], "seconds": []}}}
 
-    progress.step("track_release_vs_finalize")
-    results["track_release_vs_finalize"] = bench_track_release(20_000 if quick else 100_000, repeats)
-    progress.step("exit_release_overhead")
+    if "registry" in only:
+        progress.step("track_release_vs_finalize")
+        results["track_release_vs_finalize"] = bench_track_release(20_000 if quick else 100_000, repeats)
+    if "exit" in only:
+        progress.step("exit_release_overhead")
+        window.switch_to()
+        overhead, scaling, curve = bench_exit_release(1_000 if quick else 10_000, 100 if quick else 1_000, repeats, progress)
+        results["exit_release_overhead"], results["exit_release_scaling"] = overhead, scaling
+        curves["release"] = {"release_all()": curve}
+    if "frame" in only:
+        progress.step("frame_overhead")
+        results["frame_overhead"] = bench_frame_overhead(5 if quick else 15, repeats, cuda)
     window.switch_to()
-    overhead, scaling, curve = bench_exit_release(1_000 if quick else 10_000, 100 if quick else 1_000, repeats, progress)
-    results["exit_release_overhead"], results["exit_release_scaling"] = overhead, scaling
-    curves["release"] = {"release_all()": curve}
-    progress.step("frame_overhead")
-    results["frame_overhead"] = bench_frame_overhead(5 if quick else 15, repeats, cuda)
-    window.switch_to()
-    for n in update_sizes:
+    for n in update_sizes if "cpu" in only else []:
         progress.step(f"cpu updates at {n}")
         vs_numpy, vs_warp, seconds = bench_cpu_update(n, repeats)
         label = _label(n)
@@ -503,24 +612,36 @@ def main(args) -> int:
             curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
             curves["update"][f"cpu {key}"]["n"].append(n)
             curves["update"][f"cpu {key}"]["seconds"].append(value)
-    if cuda:
+    if cuda and "gpu" in only:
         progress.step("gpu")
         window.switch_to()
-        results["gpu_kernel_vs_bandwidth"], results["gpu_update_vs_warp"] = bench_gpu(cuda, 100_000 if quick else 1_000_000, repeats)
-    else:
+        n = 100_000 if quick else 1_000_000
+        results["gpu_kernel_vs_bandwidth"], results["gpu_update_vs_warp"], seconds = bench_gpu(cuda, n, repeats)
+        for key in ("ours_update", "warp_update"):
+            curves["update"].setdefault(f"gpu {key[:-7]}", {"n": [], "seconds": []})
+            curves["update"][f"gpu {key[:-7]}"]["n"].append(n)
+            curves["update"][f"gpu {key[:-7]}"]["seconds"].append(seconds[key])
+    elif "gpu" in only:
         for key in ("gpu_kernel_vs_bandwidth", "gpu_update_vs_warp"):
             results[key] = {"goal": GOALS[key], "skipped": "no CUDA device"}
     if args.plot:
         progress.step("plot curve")
         window.switch_to()
         for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]):
-            if n in update_sizes:
+            if n in update_sizes and "cpu" in only:
                 continue
             _, _, seconds = bench_cpu_update(n, 1)
             for key, value in seconds.items():
                 entry = curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
                 entry["n"].append(n)
                 entry["seconds"].append(value)
+        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000]) if cuda else []:
+            window.switch_to()
+            for key, value in gpu_update_curve(cuda, n).items():
+                entry = curves["update"].setdefault(f"gpu {key}", {"n": [], "seconds": []})
+                entry["n"].append(n)
+                entry["seconds"].append(value)
+        window.switch_to()
         from .instancer import default_shape_shader  # noqa: PLC0415
 
         shader = default_shape_shader()

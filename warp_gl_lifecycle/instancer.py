@@ -15,7 +15,7 @@ import numpy as np
 import warp as wp
 
 from . import glresources  # first: a clear ImportError when pyglet is missing
-from .kernels import broadcast_colors, instance_matrices
+from .kernels import broadcast_colors, instance_matrices, instance_matrix_elements
 from .registry import logger, registry
 
 from pyglet import gl  # noqa: E402, I001
@@ -147,6 +147,8 @@ class ShapeInstancer:
         self._staging: wp.array | None = None  # matrices on ``device`` when not shared with GL
         self._host: wp.array | None = None  # pinned host copy of them (CUDA without interop)
         self._mapped = False
+        self._launch = None  # the matrix kernel's recorded launch, replayed by every update
+        self._launch_args: list = []  # the arrays it was last given
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -237,7 +239,8 @@ class ShapeInstancer:
             )
             gl.glEnableVertexAttribArray(location)
             gl.glVertexAttribDivisor(location, 1)
-        self._staging = self._host = None
+        self._staging = self._host = self._launch = None
+        self._launch_args = []
         if self.device.is_cuda:
             self._register_instance_buffer()
         if self._registration is None:  # CPU, or CUDA without interop: stage and upload
@@ -355,10 +358,15 @@ class ShapeInstancer:
             return
         self._gl.interop.append(self._undo_registration)
 
-    def _map(self) -> wp.array:
+    def _map(self, dtype=wp.mat44, length: int | None = None) -> wp.array:
+        """The instance matrices as ``length`` elements of ``dtype`` (default one mat44 each):
+        the mapped GL buffer with interop, else the staging array."""
+        length = self.num_instances if length is None else length
         if self._registration is not None:
-            return self._registration.map(dtype=wp.mat44, shape=(self.num_instances,))
-        return self._staging
+            return self._registration.map(dtype=dtype, shape=(length,))
+        if dtype is wp.mat44:
+            return self._staging
+        return wp.array(ptr=self._staging.ptr, dtype=dtype, shape=(length,), device=self.device)
 
     def _unmap(self) -> None:
         if self._registration is not None:
@@ -374,18 +382,27 @@ class ShapeInstancer:
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
 
     def _write_matrices(self) -> None:
+        """Compute every instance matrix into the GL buffer: one thread per instance on the CPU,
+        one per float on CUDA (coalesced stores; see :mod:`warp_gl_lifecycle.kernels`). The
+        launch is recorded once per allocation and replayed, which skips ``wp.launch``'s
+        argument packing; only the arrays that changed are set again."""
         if self.num_instances == 0:
             return
-        matrices = self._map()
+        if self.device.is_cuda:
+            kernel, out = instance_matrix_elements, self._map(wp.float32, 16 * self.num_instances)
+        else:
+            kernel, out = instance_matrices, self._map()
         try:
-            wp.launch(
-                instance_matrices,
-                dim=self.num_instances,
-                inputs=[self.instance_transforms, self.instance_scalings],
-                outputs=[matrices],
-                device=self.device,
-                record_tape=False,
-            )
+            args = (self.instance_transforms, self.instance_scalings, out)
+            if self._launch is None:
+                self._launch = wp.launch(kernel, dim=out.shape[0], inputs=args[:2], outputs=args[2:],
+                                         device=self.device, record_cmd=True)
+                self._launch_args = list(args)
+            for index, value in enumerate(args):
+                if value is not self._launch_args[index]:
+                    self._launch.set_param_at_index(index, value)
+                    self._launch_args[index] = value
+            self._launch.launch()
         finally:
             self._unmap()
 

@@ -88,6 +88,11 @@ def warp_update_vbo_transforms() -> Any:
     return update_vbo_transforms
 
 
+def warp_instancer_registration(instancer: Any) -> Any:
+    """The ``RegisteredGLBuffer`` of a Warp ``ShapeInstancer``'s matrix buffer (for the benchmark)."""
+    return instancer._instance_transform_cuda_buffer  # noqa: SLF001 - Warp keeps it private
+
+
 # -- checking and installing ------------------------------------------------------------------------
 
 

@@ -1,0 +1,193 @@
+"""Measures, on a CUDA machine, the alternatives the instancer's CUDA path chose between.
+
+Not part of the package: the benchmark reports the shipped path, this script the roads not taken,
+so that the choice can be checked again on another GPU or driver. Run from the project root with
+``PYGLET_HEADLESS=true python tools/gpu_probe.py [N] [--json PATH]``. It prints one line per
+measurement and, with ``--json``, writes them all.
+
+* kernels: one thread per instance (16 scattered stores per thread), one per matrix row (4), one
+  per float (1, coalesced: the shipped one), Warp's ``update_vbo_transforms``; device copies of
+  half and all of the kernel's bytes for scale.
+* interop: map + unmap of a 64 B x N GL buffer by buffer kind (``glBufferData`` usage hints,
+  immutable ``glBufferStorage``) and registration flags (``WRITE_DISCARD``, ``NONE``), and where
+  the CPU time of an update goes (map, launch, unmap).
+* frames: update + instanced draw + ``glFinish``, ours against Warp's instancer.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ctypes
+import json
+import statistics
+import sys
+import time
+
+import numpy as np
+import pyglet
+
+pyglet.options["headless"] = True
+import warp as wp  # noqa: E402
+from pyglet import gl  # noqa: E402
+
+from warp_gl_lifecycle import bench  # noqa: E402
+from warp_gl_lifecycle.kernels import instance_matrices, instance_matrix_elements  # noqa: E402
+from warp_gl_lifecycle.warp_compat import warp_update_vbo_transforms  # noqa: E402
+
+
+@wp.kernel
+def matrix_rows(
+    transforms: wp.array(dtype=wp.transform),
+    scalings: wp.array(dtype=wp.vec3),
+    out: wp.array(dtype=wp.float32),
+):
+    """One thread per memory row (4 per instance), 4 stores each; same output as the others."""
+    t = wp.tid()
+    i = t >> 2
+    r = t & 3
+    x = transforms[i]
+    s = scalings[i]
+    axis = wp.vec3(wp.where(r == 0, 1.0, 0.0), wp.where(r == 1, 1.0, 0.0), wp.where(r == 2, 1.0, 0.0))
+    scale = wp.where(r == 0, s[0], wp.where(r == 1, s[1], s[2]))
+    column = wp.quat_rotate(wp.transform_get_rotation(x), axis) * scale
+    last = 0.0
+    if r == 3:
+        column = wp.transform_get_translation(x)
+        last = 1.0
+    out[4 * t + 0] = column[0]
+    out[4 * t + 1] = column[1]
+    out[4 * t + 2] = column[2]
+    out[4 * t + 3] = last
+
+
+results: dict[str, float] = {}
+
+
+def report(key: str, seconds: list[float]) -> None:
+    results[key] = round(statistics.median(seconds) * 1e3, 4)
+    print(f"{key:<52} {results[key]:>9.4f} ms  (min {min(seconds) * 1e3:.4f}, max {max(seconds) * 1e3:.4f})", flush=True)
+
+
+def kernels(device: str, n: int, repeats: int) -> None:
+    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    scalings = wp.array(np.random.default_rng(1).uniform(0.5, 2, (n, 3)).astype(np.float32), dtype=wp.vec3, device=device)
+    flat = wp.empty(16 * n, dtype=wp.float32, device=device)
+    matrices = wp.empty(n, dtype=wp.mat44, device=device)
+    ids = wp.array(np.arange(n, dtype=np.int32), dtype=wp.int32, device=device)
+    moved = n * 104
+    half = wp.empty(moved // 8, dtype=wp.float32, device=device), wp.empty(moved // 8, dtype=wp.float32, device=device)
+    full = wp.empty(moved // 4, dtype=wp.float32, device=device), wp.empty(moved // 4, dtype=wp.float32, device=device)
+    rec = {"device": device, "record_cmd": True}
+    cases = {
+        "kernel per instance": wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **rec).launch,
+        "kernel per row": wp.launch(matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
+        "kernel per float (shipped)": wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
+        "kernel warp update_vbo_transforms": wp.launch(
+            warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None], outputs=[matrices], **rec
+        ).launch,
+        "copy of half the kernel's bytes": lambda: wp.copy(half[1], half[0]),
+        "copy of all the kernel's bytes": lambda: wp.copy(full[1], full[0]),
+    }
+    for name, fn in cases.items():
+        report(f"{name} @{n}", [bench._gpu_seconds(device, fn) for _ in range(repeats)])  # noqa: SLF001
+    # the three of ours agree
+    wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], device=device)
+    reference = matrices.numpy().reshape(n, 16)
+    for kernel, dim in ((matrix_rows, 4 * n), (instance_matrix_elements, 16 * n)):
+        wp.launch(kernel, dim=dim, inputs=[transforms, scalings], outputs=[flat], device=device)
+        error = float(np.abs(flat.numpy().reshape(n, 16) - reference).max())
+        print(f"{kernel.key} max |difference| from per-instance kernel: {error:.3g}", flush=True)
+        results[f"{kernel.key} max error"] = error
+
+
+def make_buffer(nbytes: int, kind: str) -> int:
+    buffer = gl.GLuint()
+    gl.glGenBuffers(1, buffer)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+    if kind == "storage":
+        gl.glBufferStorage(gl.GL_ARRAY_BUFFER, nbytes, None, 0)
+    else:
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, nbytes, None, {"dynamic": gl.GL_DYNAMIC_DRAW, "stream": gl.GL_STREAM_DRAW, "static": gl.GL_STATIC_DRAW}[kind])
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+    return buffer.value
+
+
+def interop(device: str, n: int, repeats: int) -> None:
+    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    scalings = wp.ones(n, dtype=wp.vec3, device=device)
+    for kind in ("dynamic", "stream", "static", "storage"):
+        for flags_name in ("WRITE_DISCARD", "NONE"):
+            buffer = make_buffer(64 * n, kind)
+            registration = wp.RegisteredGLBuffer(buffer, device, getattr(wp.RegisteredGLBuffer, flags_name), fallback_to_copy=False)
+
+            def map_unmap(registration=registration) -> None:
+                registration.map(dtype=wp.float32, shape=(16 * n,))
+                registration.unmap()
+
+            report(f"map+unmap {kind} {flags_name} @{n}", [bench._wall_seconds(device, map_unmap) for _ in range(repeats)])  # noqa: SLF001
+            if kind == "dynamic" and flags_name == "WRITE_DISCARD":
+                phases = {"map": [], "launch": [], "unmap": [], "sync": []}
+                launch = None
+                for _ in range(50):
+                    t0 = time.perf_counter()
+                    out = registration.map(dtype=wp.float32, shape=(16 * n,))
+                    t1 = time.perf_counter()
+                    if launch is None:
+                        launch = wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[out], device=device, record_cmd=True)
+                    launch.set_param_at_index(2, out)
+                    launch.launch()
+                    t2 = time.perf_counter()
+                    registration.unmap()
+                    t3 = time.perf_counter()
+                    wp.synchronize_device(device)
+                    t4 = time.perf_counter()
+                    for key, value in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+                        phases[key].append(value)
+                for key, values in phases.items():
+                    report(f"update phase (cpu wall) {key} @{n}", values)
+            del registration
+            gl.glDeleteBuffers(1, gl.GLuint(buffer))
+
+
+def frames(device: str, n: int, repeats: int) -> None:
+    updates = bench._GpuUpdates(device, n)  # noqa: SLF001
+
+    def frame(update, instancer) -> None:
+        update()
+        instancer.render()
+        gl.glFinish()
+
+    report(f"frame ours (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.ours_update, updates.ours)) for _ in range(repeats)])  # noqa: SLF001
+    report(f"frame warp (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])  # noqa: SLF001
+    updates.close()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("n", nargs="?", type=int, default=1_000_000)
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--json", metavar="PATH")
+    args = parser.parse_args()
+    wp.config.log_level = wp.LOG_WARNING
+    wp.init()
+    if not wp.is_cuda_available():
+        print("no CUDA device: nothing to probe", file=sys.stderr)
+        return 1
+    window = pyglet.window.Window(64, 64, visible=False)
+    device = "cuda:0"
+    print(wp.get_device(device).name, ctypes.string_at(gl.glGetString(gl.GL_RENDERER)).decode(), flush=True)
+    for part in (kernels, interop, frames):
+        window.switch_to()
+        try:
+            part(device, args.n, args.repeats)
+        except Exception as exc:  # noqa: BLE001 - one failed part must not hide the others' figures
+            print(f"{part.__name__} failed: {type(exc).__name__}: {exc}", flush=True)
+    if args.json:
+        with open(args.json, "w") as file:
+            json.dump(results, file, indent=2)
+    window.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
