@@ -9,14 +9,16 @@ mkdir -p "$out"
 nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader | tee "$out/gpu.txt"
 step() { echo "== $1 ($(date +%T))"; }
 step "cuda tests"
-timeout 240 python3 -m pytest -q -m cuda -p no:cacheprovider tests \
+timeout 200 python3 -m pytest -q -m cuda -p no:cacheprovider tests \
     2>&1 | tee "$out/cuda.log" | tail -30
 step "bench gpu"
-timeout 120 python3 -m warp_gl_lifecycle bench --only gpu --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench_gpu.log" | tail -8
+timeout 100 python3 -m warp_gl_lifecycle bench --only gpu --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench_gpu.log" | tail -8
 step "probe"
-timeout 120 python3 tools/gpu_probe.py --json "$out/probe.json" 2>&1 | tee "$out/probe.log"
+timeout 100 python3 tools/gpu_probe.py --json "$out/probe.json" 2>&1 | tee "$out/probe.log"
+step "doctor"
+timeout 30 python3 -m warp_gl_lifecycle doctor 2>&1 | tail -15
 step "demo"
-timeout 60 python3 -m warp_gl_lifecycle demo --out "$out/demo.png" 2>&1 | tail -12
+timeout 45 python3 -m warp_gl_lifecycle demo --out "$out/demo.png" 2>&1 | tail -12
 step "bench frame"
-timeout 90 python3 -m warp_gl_lifecycle bench --only frame --json "$out/bench_frame.json" 2>&1 | tail -4
+timeout 60 python3 -m warp_gl_lifecycle bench --only frame --json "$out/bench_frame.json" 2>&1 | tail -4
 step "done"
