@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import warp as wp
 
-from warp_gl_lifecycle.kernels import broadcast_colors, instance_matrices, instance_matrix_elements
+from warp_gl_lifecycle.kernels import broadcast_colors, instance_matrices, instance_matrix_rows
 from warp_gl_lifecycle.warp_compat import warp_update_vbo_transforms
 
 
@@ -32,7 +32,7 @@ def numpy_reference(transforms, scalings):
 
 
 def ours(transforms, scalings, device, kernel=instance_matrices):
-    """The kernel's output as (N, 4, 4): one thread per instance, or one per float."""
+    """The kernel's output as (N, 4, 4): one thread per instance, or one per row."""
     n = len(transforms)
     inputs = [wp.array(transforms, dtype=wp.transform, device=device), wp.array(scalings, dtype=wp.vec3, device=device)]
     if kernel is instance_matrices:
@@ -40,7 +40,7 @@ def ours(transforms, scalings, device, kernel=instance_matrices):
         wp.launch(kernel, dim=n, inputs=inputs, outputs=[out], device=device)
     else:
         out = wp.empty(16 * n, dtype=wp.float32, device=device)
-        wp.launch(kernel, dim=16 * n, inputs=inputs, outputs=[out], device=device)
+        wp.launch(kernel, dim=4 * n, inputs=inputs, outputs=[out], device=device)
     return out.numpy().reshape(n, 4, 4)
 
 
@@ -66,7 +66,7 @@ def warps(transforms, scalings, device):
 DEVICES = ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)]
 
 
-@pytest.mark.parametrize("kernel", [instance_matrices, instance_matrix_elements], ids=lambda k: k.key)
+@pytest.mark.parametrize("kernel", [instance_matrices, instance_matrix_rows], ids=lambda k: k.key)
 @pytest.mark.parametrize("device", DEVICES)
 @pytest.mark.parametrize("seed", [0, 1, 2])
 def test_instance_matrices_equal_warp_and_numpy(device, seed, kernel):
@@ -89,10 +89,10 @@ def test_reference_is_not_trivially_equal():
 def test_both_kernels_agree_on_unnormalised_quaternions(device):
     """Both build the rotation with Warp's quat_rotate, so they agree even off the unit sphere,
     where the NumPy reference (which assumes unit quaternions) does not."""
-    transforms, scalings = random_instances(997, 4)  # not a multiple of a warp's 32 / 16 threads
+    transforms, scalings = random_instances(997, 4)  # not a multiple of a warp's 32 / 4 threads
     transforms[:, 3:] *= np.random.default_rng(5).uniform(0.5, 2.0, (997, 1)).astype(np.float32)
     a = ours(transforms, scalings, device, instance_matrices)
-    b = ours(transforms, scalings, device, instance_matrix_elements)
+    b = ours(transforms, scalings, device, instance_matrix_rows)
     assert np.abs(a - b).max() <= 1e-5 * np.abs(a).max()
     assert np.abs(a - numpy_reference(transforms, scalings)).max() > 1e-2
 

@@ -102,16 +102,23 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])
 def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
+    """Names are flat from the first cycle. On CUDA, device memory in use is measured from cycle 10:
+    the driver grows its own caches over the first cycles (+5.4 MB from cycle 1 to 30 on an H200),
+    which a leak would not stop doing; Warp's memory pool must be flat throughout."""
     result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device}).assert_clean()
     figures = result.figures()
-    first, last = figures["1"], figures["30"]
+    first, tenth, last = figures["1"], figures["10"], figures["30"]
     with capsys.disabled():
-        print(f"\n30 renderer cycles on {device}: live names {first['names']} -> {last['names']}, "
-              f"RSS {first['rss_mb']} -> {last['rss_mb']} MB, GPU {first['gpu_mb']} -> {last['gpu_mb']} MB")
+        print(f"\n30 renderer cycles on {device}: live names {first['names']} -> {last['names']}, RSS "
+              + " -> ".join(f"{f['rss_mb']}" for f in figures.values()) + " MB, GPU "
+              + " -> ".join(f"{f['gpu_mb']}" for f in figures.values()) + " MB, Warp mempool "
+              + " -> ".join(f"{f['mempool_mb']}" for f in figures.values()) + " MB")
     assert last["names"] == first["names"]
     assert last["rss_mb"] - first["rss_mb"] < 20
     if device != "cpu":
-        assert abs(last["gpu_mb"] - first["gpu_mb"]) <= 2
+        assert abs(last["gpu_mb"] - tenth["gpu_mb"]) <= 2
+        if first["mempool_mb"] is not None:
+            assert abs(last["mempool_mb"] - first["mempool_mb"]) <= 0.5
 
 
 class TestInProcess:

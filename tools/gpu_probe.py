@@ -5,12 +5,14 @@ so that the choice can be checked again on another GPU or driver. Run from the p
 ``PYGLET_HEADLESS=true python tools/gpu_probe.py [N] [--json PATH]``. It prints one line per
 measurement and, with ``--json``, writes them all.
 
-* kernels: one thread per instance (16 scattered stores per thread), one per matrix row (4), one
-  per float (1, coalesced: the shipped one), Warp's ``update_vbo_transforms``; device copies of
+* kernels: one thread per instance (16 scattered stores per thread), one per matrix row (4: the shipped one), one
+  per float (1, fully coalesced but 16 times the instructions), Warp's ``update_vbo_transforms``; device copies of
   half and all of the kernel's bytes for scale.
 * interop: map + unmap of a 64 B x N GL buffer by buffer kind (``glBufferData`` usage hints,
-  immutable ``glBufferStorage``) and registration flags (``WRITE_DISCARD``, ``NONE``), and where
-  the CPU time of an update goes (map, launch, unmap).
+  immutable ``glBufferStorage``), registration flags (``WRITE_DISCARD``, ``NONE``) and size; where
+  the device time of an update goes (map, kernel, unmap, by CUDA events); what glFlush, glFinish,
+  a stream sync, another current context or several kernels under one mapping change; whether
+  GL could import CUDA memory instead (``GL_EXT_memory_object_fd``).
 * frames: update + instanced draw + ``glFinish``, ours against Warp's instancer.
 """
 
@@ -22,6 +24,7 @@ import json
 import statistics
 import sys
 import time
+from typing import Callable
 
 import numpy as np
 import pyglet
@@ -31,20 +34,21 @@ import warp as wp  # noqa: E402
 from pyglet import gl  # noqa: E402
 
 from warp_gl_lifecycle import bench  # noqa: E402
-from warp_gl_lifecycle.kernels import instance_matrices, instance_matrix_elements  # noqa: E402
+from warp_gl_lifecycle.kernels import instance_matrices, instance_matrix_rows  # noqa: E402
 from warp_gl_lifecycle.warp_compat import warp_update_vbo_transforms  # noqa: E402
 
 
 @wp.kernel
-def matrix_rows(
+def matrix_elements(
     transforms: wp.array(dtype=wp.transform),
     scalings: wp.array(dtype=wp.vec3),
     out: wp.array(dtype=wp.float32),
 ):
-    """One thread per memory row (4 per instance), 4 stores each; same output as the others."""
+    """One thread per float (16 per instance), one store each; same output as the others."""
     t = wp.tid()
-    i = t >> 2
-    r = t & 3
+    i = t >> 4
+    r = (t >> 2) & 3
+    c = t & 3
     x = transforms[i]
     s = scalings[i]
     axis = wp.vec3(wp.where(r == 0, 1.0, 0.0), wp.where(r == 1, 1.0, 0.0), wp.where(r == 2, 1.0, 0.0))
@@ -54,10 +58,7 @@ def matrix_rows(
     if r == 3:
         column = wp.transform_get_translation(x)
         last = 1.0
-    out[4 * t + 0] = column[0]
-    out[4 * t + 1] = column[1]
-    out[4 * t + 2] = column[2]
-    out[4 * t + 3] = last
+    out[t] = wp.where(c == 0, column[0], wp.where(c == 1, column[1], wp.where(c == 2, column[2], last)))
 
 
 results: dict[str, float] = {}
@@ -80,8 +81,8 @@ def kernels(device: str, n: int, repeats: int) -> None:
     rec = {"device": device, "record_cmd": True}
     cases = {
         "kernel per instance": wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **rec).launch,
-        "kernel per row": wp.launch(matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
-        "kernel per float (shipped)": wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
+        "kernel per row (shipped)": wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
+        "kernel per float": wp.launch(matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[flat], **rec).launch,
         "kernel warp update_vbo_transforms": wp.launch(
             warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None], outputs=[matrices], **rec
         ).launch,
@@ -93,7 +94,7 @@ def kernels(device: str, n: int, repeats: int) -> None:
     # the three of ours agree
     wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], device=device)
     reference = matrices.numpy().reshape(n, 16)
-    for kernel, dim in ((matrix_rows, 4 * n), (instance_matrix_elements, 16 * n)):
+    for kernel, dim in ((instance_matrix_rows, 4 * n), (matrix_elements, 16 * n)):
         wp.launch(kernel, dim=dim, inputs=[transforms, scalings], outputs=[flat], device=device)
         error = float(np.abs(flat.numpy().reshape(n, 16) - reference).max())
         print(f"{kernel.key} max |difference| from per-instance kernel: {error:.3g}", flush=True)
@@ -113,9 +114,7 @@ def make_buffer(nbytes: int, kind: str) -> int:
 
 
 def interop(device: str, n: int, repeats: int) -> None:
-    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
-    scalings = wp.ones(n, dtype=wp.vec3, device=device)
-    for kind in ("dynamic", "stream", "static", "storage"):
+    for kind in ("dynamic", "stream", "storage"):
         for flags_name in ("WRITE_DISCARD", "NONE"):
             buffer = make_buffer(64 * n, kind)
             registration = wp.RegisteredGLBuffer(buffer, device, getattr(wp.RegisteredGLBuffer, flags_name), fallback_to_copy=False)
@@ -125,28 +124,94 @@ def interop(device: str, n: int, repeats: int) -> None:
                 registration.unmap()
 
             report(f"map+unmap {kind} {flags_name} @{n}", [bench._wall_seconds(device, map_unmap) for _ in range(repeats)])  # noqa: SLF001
-            if kind == "dynamic" and flags_name == "WRITE_DISCARD":
-                phases = {"map": [], "launch": [], "unmap": [], "sync": []}
-                launch = None
-                for _ in range(50):
-                    t0 = time.perf_counter()
-                    out = registration.map(dtype=wp.float32, shape=(16 * n,))
-                    t1 = time.perf_counter()
-                    if launch is None:
-                        launch = wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[out], device=device, record_cmd=True)
-                    launch.set_param_at_index(2, out)
-                    launch.launch()
-                    t2 = time.perf_counter()
-                    registration.unmap()
-                    t3 = time.perf_counter()
-                    wp.synchronize_device(device)
-                    t4 = time.perf_counter()
-                    for key, value in zip(phases, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
-                        phases[key].append(value)
-                for key, values in phases.items():
-                    report(f"update phase (cpu wall) {key} @{n}", values)
             del registration
             gl.glDeleteBuffers(1, gl.GLuint(buffer))
+
+
+def interop_costs(device: str, n: int, repeats: int) -> None:
+    """Where the map + unmap time goes, and what changes it."""
+    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    scalings = wp.ones(n, dtype=wp.vec3, device=device)
+    flags = wp.RegisteredGLBuffer.WRITE_DISCARD
+    for size in (1_000, 100_000, n):
+        buffer = make_buffer(64 * size, "dynamic")
+        registration = wp.RegisteredGLBuffer(buffer, device, flags, fallback_to_copy=False)
+
+        def map_unmap(registration=registration, size=size) -> None:
+            registration.map(dtype=wp.float32, shape=(16 * size,))
+            registration.unmap()
+
+        report(f"map+unmap by size @{size}", [bench._wall_seconds(device, map_unmap) for _ in range(repeats)])  # noqa: SLF001
+        del registration
+        gl.glDeleteBuffers(1, gl.GLuint(buffer))
+    buffer = make_buffer(64 * n, "dynamic")
+    registration = wp.RegisteredGLBuffer(buffer, device, flags, fallback_to_copy=False)
+    out = registration.map(dtype=wp.float32, shape=(16 * n,))
+    launch = wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[out], device=device, record_cmd=True)
+    registration.unmap()
+    stream = wp.get_stream(device)
+    events = [wp.Event(device, enable_timing=True) for _ in range(4)]
+    phases: dict[str, list[float]] = {"map": [], "kernel": [], "unmap": []}
+    for _ in range(50):
+        stream.record_event(events[0])
+        launch.set_param_at_index(2, registration.map(dtype=wp.float32, shape=(16 * n,)))
+        stream.record_event(events[1])
+        launch.launch()
+        stream.record_event(events[2])
+        registration.unmap()
+        stream.record_event(events[3])
+        wp.synchronize_event(events[3])
+        for key, (a, b) in zip(phases, ((0, 1), (1, 2), (2, 3))):
+            phases[key].append(wp.get_event_elapsed_time(events[a], events[b]) / 1e3)
+    for key, values in phases.items():
+        report(f"update phase (device events) {key} @{n}", values)
+
+    def update(before=None, after=None) -> Callable[[], None]:
+        def run() -> None:
+            if before:
+                before()
+            launch.set_param_at_index(2, registration.map(dtype=wp.float32, shape=(16 * n,)))
+            launch.launch()
+            registration.unmap()
+            if after:
+                after()
+
+        return run
+
+    report(f"update map+kernel+unmap @{n}", [bench._wall_seconds(device, update()) for _ in range(repeats)])  # noqa: SLF001
+    report(f"update then glFlush @{n}", [bench._wall_seconds(device, update(after=gl.glFlush)) for _ in range(repeats)])  # noqa: SLF001
+    report(f"glFinish then update @{n}", [bench._wall_seconds(device, update(before=gl.glFinish)) for _ in range(repeats)])  # noqa: SLF001
+    report(f"update then stream sync @{n}", [bench._wall_seconds(device, update(after=lambda: wp.synchronize_stream(stream))) for _ in range(repeats)])  # noqa: SLF001
+
+    def ten_under_one_mapping() -> None:
+        launch.set_param_at_index(2, registration.map(dtype=wp.float32, shape=(16 * n,)))
+        for _ in range(10):
+            launch.launch()
+        registration.unmap()
+
+    report(f"10 kernels under one map+unmap, per kernel @{n}",
+           [bench._wall_seconds(device, ten_under_one_mapping) / 10 for _ in range(repeats)])  # noqa: SLF001
+    window = gl.current_context
+    other = pyglet.window.Window(16, 16, visible=False)  # another context current while mapping
+    report(f"map+unmap with another context current @{n}",
+           [bench._wall_seconds(device, lambda: (registration.map(dtype=wp.float32, shape=(16 * n,)), registration.unmap())) for _ in range(repeats)])  # noqa: SLF001
+    other.close()
+    window.set_current()
+    del registration
+    gl.glDeleteBuffers(1, gl.GLuint(buffer))
+
+
+def extensions(device: str, n: int, repeats: int) -> None:
+    """Whether GL could import CUDA memory (EXT_memory_object_fd), which needs no map per update."""
+    count = gl.GLint()
+    gl.glGetIntegerv(gl.GL_NUM_EXTENSIONS, count)
+    names = {ctypes.string_at(gl.glGetStringi(gl.GL_EXTENSIONS, i)).decode() for i in range(count.value)}
+    for name in ("GL_EXT_memory_object", "GL_EXT_memory_object_fd", "GL_EXT_semaphore", "GL_EXT_semaphore_fd",
+                 "GL_NV_gpu_multicast", "GL_ARB_buffer_storage"):
+        print(f"{name:<30} {'yes' if name in names else 'no'}", flush=True)
+        results[name] = name in names
+    for fn in ("glCreateMemoryObjectsEXT", "glImportMemoryFdEXT", "glNamedBufferStorageMemEXT", "glBufferStorageMemEXT"):
+        print(f"pyglet.gl.{fn:<27} {'yes' if hasattr(gl, fn) else 'no'}", flush=True)
 
 
 def frames(device: str, n: int, repeats: int) -> None:
@@ -176,7 +241,7 @@ def main() -> int:
     window = pyglet.window.Window(64, 64, visible=False)
     device = "cuda:0"
     print(wp.get_device(device).name, ctypes.string_at(gl.glGetString(gl.GL_RENDERER)).decode(), flush=True)
-    for part in (kernels, interop, frames):
+    for part in (kernels, interop, interop_costs, extensions, frames):
         window.switch_to()
         try:
             part(device, args.n, args.repeats)

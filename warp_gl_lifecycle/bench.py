@@ -404,13 +404,16 @@ class _GpuUpdates:
         from .warp_compat import warp_shape_instancer  # noqa: PLC0415
 
         shader = shared_shape_shader()
-        self.transforms = wp.array(_random_transforms(n), dtype=wp.transform, device=device)
+        host = _random_transforms(n)
+        self.transforms = wp.array(host, dtype=wp.transform, device=device)
+        # Both start from the transforms each update passes, so both draw the same picture: Warp
+        # 1.19's update_instances recomputes from the allocation's transforms, not the ones passed.
         self.ours = ShapeInstancer(shader, device)
         self.ours.register_shape(_TRIANGLE, [0, 1, 2])
-        self.ours.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+        self.ours.allocate_instances(host[:, :3], host[:, 3:])
         self.theirs = warp_shape_instancer()(shader, device)
         self.theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
-        self.theirs.allocate_instances(np.zeros((n, 3), dtype=np.float32))
+        self.theirs.allocate_instances(host[:, :3], host[:, 3:])
 
     def ours_update(self) -> None:
         self.ours.update_instances(self.transforms)
@@ -430,7 +433,7 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     our full ``update_instances`` (map, kernel, unmap) / Warp's, same device and array. The
     details break both down: Warp's kernel, our one-thread-per-instance kernel, map + unmap."""
     import warp as wp  # noqa: PLC0415
-    from .kernels import instance_matrices, instance_matrix_elements  # noqa: PLC0415
+    from .kernels import instance_matrices, instance_matrix_rows  # noqa: PLC0415
     from .warp_compat import warp_instancer_registration, warp_update_vbo_transforms  # noqa: PLC0415
 
     updates = _GpuUpdates(device, n)
@@ -444,7 +447,7 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     matrices = wp.empty(n, dtype=wp.mat44, device=device)
     ids = wp.array(np.arange(n, dtype=np.int32), dtype=wp.int32, device=device)
     record = {"device": device, "record_cmd": True}
-    kernel = wp.launch(instance_matrix_elements, dim=16 * n, inputs=[transforms, scalings], outputs=[elements], **record)
+    kernel = wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[elements], **record)
     per_instance = wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **record)
     warps_kernel = wp.launch(warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None],
                              outputs=[matrices], **record)

@@ -15,7 +15,7 @@ import numpy as np
 import warp as wp
 
 from . import glresources  # first: a clear ImportError when pyglet is missing
-from .kernels import broadcast_colors, instance_matrices, instance_matrix_elements
+from .kernels import broadcast_colors, instance_matrices, instance_matrix_rows
 from .registry import logger, registry
 
 from pyglet import gl  # noqa: E402, I001
@@ -383,20 +383,19 @@ class ShapeInstancer:
 
     def _write_matrices(self) -> None:
         """Compute every instance matrix into the GL buffer: one thread per instance on the CPU,
-        one per float on CUDA (coalesced stores; see :mod:`warp_gl_lifecycle.kernels`). The
-        launch is recorded once per allocation and replayed, which skips ``wp.launch``'s
+        one per 16-byte row on CUDA (coalesced stores; see :mod:`warp_gl_lifecycle.kernels`).
+        The launch is recorded once per allocation and replayed, which skips ``wp.launch``'s
         argument packing; only the arrays that changed are set again."""
         if self.num_instances == 0:
             return
         if self.device.is_cuda:
-            kernel, out = instance_matrix_elements, self._map(wp.float32, 16 * self.num_instances)
+            kernel, dim, out = instance_matrix_rows, 4 * self.num_instances, self._map(wp.float32, 16 * self.num_instances)
         else:
-            kernel, out = instance_matrices, self._map()
+            kernel, dim, out = instance_matrices, self.num_instances, self._map()
         try:
             args = (self.instance_transforms, self.instance_scalings, out)
             if self._launch is None:
-                self._launch = wp.launch(kernel, dim=out.shape[0], inputs=args[:2], outputs=args[2:],
-                                         device=self.device, record_cmd=True)
+                self._launch = wp.launch(kernel, dim=dim, inputs=args[:2], outputs=args[2:], device=self.device, record_cmd=True)
                 self._launch_args = list(args)
             for index, value in enumerate(args):
                 if value is not self._launch_args[index]:

@@ -6,16 +6,18 @@ shape shader reads as four ``vec4`` attributes at locations 3-6, and equals Warp
 ``update_vbo_transforms`` for the same inputs.
 
 Two kernels write that layout. :func:`instance_matrices` runs one thread per instance and suits the
-CPU. :func:`instance_matrix_elements` runs one thread per float of the output, so that a warp's
-32 stores land on 128 consecutive bytes; on CUDA that is what keeps the update near the memory
-bandwidth. One thread per instance makes each store instruction touch 64 scattered sectors.
+CPU. :func:`instance_matrix_rows` runs one thread per 16-byte row, so that a warp's stores land on
+512 consecutive bytes instead of 2 KiB scattered across 64 sectors; on CUDA that is what keeps the
+update at the memory bandwidth. Measured on an H200 at 1M instances: one thread per instance
+0.174 ms (Warp's own kernel 0.178 ms), per row 0.0315 ms, per float 0.093 ms (it runs 16 times
+the instructions), against 0.0298 ms for a device copy moving as many bytes.
 """
 
 from __future__ import annotations
 
 import warp as wp
 
-__all__ = ["instance_matrices", "instance_matrix_elements", "broadcast_colors"]
+__all__ = ["instance_matrices", "instance_matrix_rows", "broadcast_colors"]
 
 wp.set_module_options({"enable_backward": False})
 
@@ -34,19 +36,18 @@ def instance_matrices(
 
 
 @wp.kernel
-def instance_matrix_elements(
+def instance_matrix_rows(
     transforms: wp.array(dtype=wp.transform),
     scalings: wp.array(dtype=wp.vec3),
     out: wp.array(dtype=wp.float32),
 ):
     """``out`` viewed as ``(N, 16)`` floats equals :func:`instance_matrices`'s output; launch with
-    ``dim = 16 * N``. Thread ``t`` writes float ``t & 15`` of instance ``t >> 4``: element ``c`` of
-    memory row ``r``, that is column ``r`` of ``T(p) R(q) S(s)``. The rotation column is Warp's own
-    ``quat_rotate`` of the ``r``-th unit axis, as in ``quat_to_matrix``."""
+    ``dim = 4 * N``. Thread ``t`` writes memory row ``t & 3`` of instance ``t >> 2``, that is
+    column ``r`` of ``T(p) R(q) S(s)``: four floats at ``out[4t:4t+4]``. The rotation column is
+    Warp's own ``quat_rotate`` of the ``r``-th unit axis, as in ``quat_to_matrix``."""
     t = wp.tid()
-    i = t >> 4
-    r = (t >> 2) & 3
-    c = t & 3
+    i = t >> 2
+    r = t & 3
     x = transforms[i]
     s = scalings[i]
     axis = wp.vec3(wp.where(r == 0, 1.0, 0.0), wp.where(r == 1, 1.0, 0.0), wp.where(r == 2, 1.0, 0.0))
@@ -56,7 +57,10 @@ def instance_matrix_elements(
     if r == 3:
         column = wp.transform_get_translation(x)
         last = 1.0
-    out[t] = wp.where(c == 0, column[0], wp.where(c == 1, column[1], wp.where(c == 2, column[2], last)))
+    out[4 * t + 0] = column[0]
+    out[4 * t + 1] = column[1]
+    out[4 * t + 2] = column[2]
+    out[4 * t + 3] = last
 
 
 @wp.kernel

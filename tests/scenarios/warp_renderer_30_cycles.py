@@ -1,6 +1,8 @@
-"""30 create/draw/close cycles of Warp's renderer; prints live GL names and RSS after cycles 1 and 30."""
+"""30 (or $WGL_CYCLES) create/draw/close cycles of Warp's renderer; prints live GL names, RSS and,
+on CUDA, device memory in use and Warp's memory-pool use after cycles 1, 10, 20, 30, ..."""
 import gc
 import json
+import os
 
 import _warp_scene as scene
 from pyglet import gl
@@ -27,13 +29,20 @@ def gpu_used_mb():
     return round((device.total_memory - device.free_memory) / 2**20, 1)
 
 
+def mempool_mb():
+    if not scene.DEVICE.startswith("cuda") or not scene.wp.is_mempool_enabled(scene.DEVICE):
+        return None
+    return round(scene.wp.get_mempool_used_mem_current(scene.DEVICE) / 2**20, 2)
+
+
 figures = {}
-for cycle in range(1, 31):
+cycles = int(os.environ.get("WGL_CYCLES", "30"))
+for cycle in range(1, cycles + 1):
     r = scene.renderer()
     scene.draw(r, frames=2)
     r.close()
     del r
     gc.collect()
-    if cycle in (1, 30):
-        figures[cycle] = {"names": live_names(), "rss_mb": round(rss_mb(), 1), "gpu_mb": gpu_used_mb()}
+    if cycle == 1 or cycle % 10 == 0:
+        figures[cycle] = {"names": live_names(), "rss_mb": round(rss_mb(), 1), "gpu_mb": gpu_used_mb(), "mempool_mb": mempool_mb()}
 print("FIGURES", json.dumps(figures), flush=True)
