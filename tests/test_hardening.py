@@ -412,6 +412,22 @@ def test_doctor_reports_a_healthy_machine():
     assert checks["CUDA devices"]["status"] in ("ok", "--")
 
 
+def test_doctor_accepts_packages_only_on_sys_path(monkeypatch):
+    """As on the GPU machine, where warp and pyglet are unpacked onto PYTHONPATH, not installed."""
+    from importlib import metadata
+
+    from warp_gl_lifecycle import doctor
+
+    def not_installed(name):
+        raise metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(doctor.metadata, "version", not_installed)
+    assert doctor._version("warp-lang").startswith(f"{wp.config.version} (on sys.path at ")
+    assert "not installed" in doctor._version("pyglet")
+    monkeypatch.setitem(doctor._MODULES, "numpy", "no_such_module_here")
+    assert doctor._version("numpy") is None
+
+
 def test_doctor_exits_non_zero_and_says_how_to_fix(tmp_path):
     broken = tmp_path / "pyglet"  # a pyglet that cannot make a context
     broken.mkdir()

@@ -7,6 +7,7 @@ import sys
 import time
 
 import numpy as np
+import warp as wp
 import pytest
 
 from .conftest import ROOT, SCENARIOS, has_cuda, python_path, run_scenario
@@ -102,9 +103,9 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])
 def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
-    """Names are flat from the first cycle. On CUDA, device memory in use is measured from cycle 10:
-    the driver grows its own caches over the first cycles (+5.4 MB from cycle 1 to 30 on an H200),
-    which a leak would not stop doing; Warp's memory pool must be flat throughout."""
+    """Names are flat from the first cycle. On CUDA, device memory in use grows, from cycle 10 to
+    30, by at most 1 MB more than with plain pyglet windows cycled the same way (what the driver
+    itself keeps per EGL context is not ours to free), and Warp's memory pool is flat."""
     result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device}).assert_clean()
     figures = result.figures()
     first, tenth, last = figures["1"], figures["10"], figures["30"]
@@ -116,7 +117,12 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
     assert last["names"] == first["names"]
     assert last["rss_mb"] - first["rss_mb"] < 20
     if device != "cpu":
-        assert abs(last["gpu_mb"] - tenth["gpu_mb"]) <= 2
+        plain = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device, "WGL_PLAIN": "1"}).assert_clean()
+        baseline = plain.figures()
+        with capsys.disabled():
+            print(f"30 plain pyglet window cycles: GPU " + " -> ".join(f"{f['gpu_mb']}" for f in baseline.values()) + " MB")
+        ours, windows = last["gpu_mb"] - tenth["gpu_mb"], baseline["30"]["gpu_mb"] - baseline["10"]["gpu_mb"]
+        assert ours <= windows + 1.0, f"renderers grew {ours:.1f} MB from cycle 10 to 30, plain windows {windows:.1f} MB"
         if first["mempool_mb"] is not None:
             assert abs(last["mempool_mb"] - first["mempool_mb"]) <= 0.5
 
@@ -248,3 +254,34 @@ def test_desktop_user_closing_the_window_ends_the_loop(xvfb_display):
     assert "loop ended at frame 6 window closed: True" in result.stdout
     stats = result.stats()
     assert stats["released_close"] == stats["created"] and stats["released_exit"] == 0
+
+
+def test_warp_update_instances_ignores_the_transforms_it_is_given_ours_does_not(gl_context):
+    """Warp 1.19's ShapeInstancer.update_instances(transforms) keeps them in ``self.transforms`` but
+    recomputes the matrices from the allocation's ``instance_transforms``: nothing moves. Ours
+    moves the instances (floats 12-14 of each matrix are its translation)."""
+    from warp_gl_lifecycle import ShapeInstancer
+    from warp_gl_lifecycle.instancer import shared_shape_shader
+    from warp_gl_lifecycle.warp_compat import warp_shape_instancer
+
+    from .test_instancer import INDICES, QUAD, gl_matrices
+
+    shader = shared_shape_shader()
+    theirs = warp_shape_instancer()(shader, "cpu")
+    theirs.register_shape(QUAD, INDICES.astype(np.int32))
+    theirs.allocate_instances(np.zeros((4, 3), np.float32))
+    ours = ShapeInstancer(shader, "cpu")
+    ours.register_shape(QUAD, INDICES)
+    ours.allocate_instances(np.zeros((4, 3), np.float32))
+    moved = wp.array([(1.0, 2.0, 3.0, 0.0, 0.0, 0.0, 1.0)] * 4, dtype=wp.transform, device="cpu")
+    theirs.update_instances(moved)
+    ours.update_instances(moved)
+
+    class Buffer:  # gl_matrices reads any object with these two attributes
+        num_instances = 4
+        instance_transform_gl_buffer = int(theirs.instance_transform_gl_buffer.value)
+
+    np.testing.assert_allclose(gl_matrices(ours)[:, 12:15], [[1, 2, 3]] * 4)
+    np.testing.assert_allclose(gl_matrices(Buffer)[:, 12:15], [[0, 0, 0]] * 4)
+    ours.close()
+    theirs.close()

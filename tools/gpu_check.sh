@@ -15,9 +15,11 @@ step "bench gpu"
 timeout 100 python3 -m warp_gl_lifecycle bench --only gpu --json "$out/bench_gpu.json" 2>&1 | tee "$out/bench_gpu.log" | tail -8
 step "probe"
 timeout 100 python3 tools/gpu_probe.py --json "$out/probe.json" 2>&1 | tee "$out/probe.log"
-step "30 renderer cycles, Warp alone (WGL_IMPORT=0) and with the package, 60 cycles"
+step "60 renderer cycles: Warp alone (WGL_IMPORT=0), with the package, plain pyglet windows"
 WGL_IMPORT=0 WGL_DEVICE=cuda:0 WGL_CYCLES=60 timeout 60 python3 tests/scenarios/warp_renderer_30_cycles.py 2>&1 | grep -E "FIGURES|Error" | tail -3
+WGL_PLAIN=1 WGL_DEVICE=cuda:0 WGL_CYCLES=60 timeout 60 python3 tests/scenarios/warp_renderer_30_cycles.py 2>&1 | grep -E "FIGURES|Error" | tail -3
 WGL_DEVICE=cuda:0 WGL_CYCLES=60 timeout 60 python3 tests/scenarios/warp_renderer_30_cycles.py 2>&1 | grep -E "FIGURES|Error" | tail -3
+WGL_PLAIN=1 WGL_DEVICE=cuda:0 WGL_CYCLES=60 timeout 60 python3 tests/scenarios/warp_renderer_30_cycles.py 2>&1 | grep -E "FIGURES|Error" | tail -3
 step "doctor"
 timeout 30 python3 -m warp_gl_lifecycle doctor 2>&1 | tail -15
 step "demo"

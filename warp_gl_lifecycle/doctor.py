@@ -9,6 +9,8 @@ installed. Exits 1 when something needed (not merely optional, like CUDA) is mis
 from __future__ import annotations
 
 import ctypes
+import importlib
+import os
 import platform
 import sys
 from importlib import metadata
@@ -38,11 +40,22 @@ class Findings:
         return all(status != "MISSING" for status, _, _ in self.rows)
 
 
+_MODULES = {"warp-lang": "warp", "pyglet": "pyglet", "numpy": "numpy"}
+
+
 def _version(package: str) -> str | None:
+    """The installed distribution's version; else, for a package only on ``sys.path`` (unpacked,
+    not installed), the imported module's own; None when it cannot be imported."""
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
+        pass
+    try:
+        module = importlib.import_module(_MODULES[package])
+    except ImportError:
         return None
+    version = getattr(getattr(module, "config", None), "version", None) or getattr(module, "__version__", "unknown")
+    return f"{version} (on sys.path at {os.path.dirname(module.__file__ or '')}, not installed)"
 
 
 def check_packages(findings: Findings) -> None:

@@ -1,5 +1,9 @@
 """30 (or $WGL_CYCLES) create/draw/close cycles of Warp's renderer; prints live GL names, RSS and,
-on CUDA, device memory in use and Warp's memory-pool use after cycles 1, 10, 20, 30, ..."""
+on CUDA, device memory in use and Warp's memory-pool use after cycles 1, 10, 20, 30, ...
+
+WGL_PLAIN=1 cycles plain pyglet windows of the same size instead (create, clear, flip, close): the
+baseline for what the GL driver itself keeps per context.
+"""
 import gc
 import json
 import os
@@ -38,10 +42,18 @@ def mempool_mb():
 figures = {}
 cycles = int(os.environ.get("WGL_CYCLES", "30"))
 for cycle in range(1, cycles + 1):
-    r = scene.renderer()
-    scene.draw(r, frames=2)
-    r.close()
-    del r
+    if os.environ.get("WGL_PLAIN") == "1":
+        window = scene.pyglet.window.Window(scene.WIDTH, scene.HEIGHT, visible=False)
+        window.switch_to()
+        gl.glClear(gl.GL_COLOR_BUFFER_BIT)
+        window.flip()
+        window.close()
+        del window
+    else:
+        r = scene.renderer()
+        scene.draw(r, frames=2)
+        r.close()
+        del r
     gc.collect()
     if cycle == 1 or cycle % 10 == 0:
         figures[cycle] = {"names": live_names(), "rss_mb": round(rss_mb(), 1), "gpu_mb": gpu_used_mb(), "mempool_mb": mempool_mb()}
