@@ -18,23 +18,36 @@ def _context(gl_context):
     yield
 
 
-def test_cuda_instancer_draws_through_interop():
-    inst = make(device="cuda:0")
-    assert inst._registration is not None and inst._staging is None
+MODES = ["shared", "map"]
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_instancer_draws_moves_and_draws_again(mode):
+    inst = make(device="cuda:0", interop=mode)
+    assert inst.interop == mode and inst._staging is None
+    assert (inst._shared is not None) == (mode == "shared") and (inst._registration is not None) == (mode == "map")
     positions = [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.0, 0.5, 0)]
     inst.allocate_instances(positions, colors1=[RED, GREEN, BLUE])
     image = draw(inst)
     assert [dominant(pixel_at(image, x, y)) for x, y, _ in positions] == ["red", "green", "blue"]
-    moved = [(0.6, 0.6, 0), (-0.6, 0.6, 0), (0.6, -0.6, 0)]
-    inst.update_instances(wp.array([(*p, 0, 0, 0, 1) for p in moved], dtype=wp.transform, device="cuda:0"))
-    image = draw(inst)
-    assert [dominant(pixel_at(image, x, y)) for x, y, _ in moved] == ["red", "green", "blue"]
-    assert [dominant(pixel_at(image, x, y)) for x, y, _ in positions] == ["background"] * 3
+    for moved in ([(0.6, 0.6, 0), (-0.6, 0.6, 0), (0.6, -0.6, 0)], positions):  # drawn, then rewritten
+        inst.update_instances(wp.array([(*p, 0, 0, 0, 1) for p in moved], dtype=wp.transform, device="cuda:0"))
+        image = draw(inst)
+        assert [dominant(pixel_at(image, x, y)) for x, y, _ in moved] == ["red", "green", "blue"]
+    assert [dominant(pixel_at(image, x, y)) for x, y in [(0.6, 0.6), (-0.6, 0.6), (0.6, -0.6)]] == ["background"] * 3
+    inst.close()
+
+
+def test_cuda_default_interop_is_shared_memory_where_gl_can_import_it():
+    from warp_gl_lifecycle.shared_buffer import supported
+
+    inst = make(device="cuda:0")
+    assert inst.interop == ("shared" if supported(inst.device)[0] else "map")
     inst.close()
 
 
 def test_cuda_close_undoes_registration_then_deletes_names():
-    inst = make(device="cuda:0")
+    inst = make(device="cuda:0", interop="map")
     registration = inst._registration
     buffers, vaos, _ = owned_names(inst)
     inst.close()
@@ -42,20 +55,51 @@ def test_cuda_close_undoes_registration_then_deletes_names():
     assert live_names("buffer", buffers) == [] and live_names("vao", vaos) == []
 
 
-def test_cuda_200_cycles_leave_no_names():
-    make(device="cuda:0").close()
-    before = live_names("buffer", range(1, 3000))
-    for _ in range(200):
-        inst = make(device="cuda:0")
-        inst.update_instances(wp.zeros(3, dtype=wp.transform, device="cuda:0"))
+@pytest.mark.parametrize("path", ["close", "gc"])
+def test_cuda_shared_memory_is_freed_on_close_and_on_collection(path):
+    import gc
+    import warnings
+
+    from warp_gl_lifecycle import flush
+
+    inst = make(device="cuda:0", interop="shared")
+    shared = inst._shared
+    buffers, vaos, _ = owned_names(inst)
+    assert shared.ptr != 0 and inst.instance_transform_gl_buffer in buffers
+    if path == "close":
         inst.close()
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            del inst
+            gc.collect()
+        flush()
+    assert shared.ptr == 0
+    assert live_names("buffer", buffers) == [] and live_names("vao", vaos) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_200_cycles_leave_no_names_nor_device_memory(mode):
+    make(device="cuda:0", interop=mode).close()
+    device = wp.get_device("cuda:0")
+    wp.synchronize()
+    before, used = live_names("buffer", range(1, 3000)), device.total_memory - device.free_memory
+    for _ in range(200):
+        inst = make(count=10_000, device="cuda:0", interop=mode)  # 640 KB of matrices each
+        inst.update_instances(wp.zeros(10_000, dtype=wp.transform, device="cuda:0"))
+        inst.allocate_instances(np.zeros((20_000, 3)))  # replaced while alive: the old one freed
+        inst.close()
+    wp.synchronize()
     assert live_names("buffer", range(1, 3000)) == before
+    grown = (device.total_memory - device.free_memory - used) / 2**20
+    assert grown < 16, f"{grown:.1f} MB more device memory in use after 200 cycles ({mode})"
 
 
-def test_cuda_instance_matrices_reach_gl_unchanged():
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_instance_matrices_reach_gl_unchanged(mode):
     from pyglet import gl
 
-    inst = make(count=1000, device="cuda:0")
+    inst = make(count=1000, device="cuda:0", interop=mode)
     rng = np.random.default_rng(0)
     q = rng.normal(size=(1000, 4))
     q /= np.linalg.norm(q, axis=1, keepdims=True)
@@ -74,8 +118,9 @@ def test_cuda_instance_matrices_reach_gl_unchanged():
     "name",
     ["instancer_left_open.py", "instancer_in_reference_cycle.py", "instancer_in_module_global.py", "instancers_in_two_windows.py"],
 )
-def test_cuda_exit_scenarios(name):
-    result = run_scenario(name, env={"WGL_DEVICE": "cuda:0"}).assert_clean()
+@pytest.mark.parametrize("mode", MODES)
+def test_cuda_exit_scenarios(name, mode):
+    result = run_scenario(name, env={"WGL_DEVICE": "cuda:0", "WGL_INTEROP": mode}).assert_clean()
     assert result.stats()["errors"] == 0
 
 
@@ -100,7 +145,7 @@ def test_cuda_registration_is_undone_before_its_buffer_is_deleted(monkeypatch, p
         return delete(count, names)
 
     monkeypatch.setattr(gl, "glDeleteBuffers", recording_delete)
-    inst = make(device="cuda:0")
+    inst = make(device="cuda:0", interop="map")
     buffer = inst.instance_transform_gl_buffer
     if path == "close":
         inst.close()
@@ -125,13 +170,15 @@ def test_cuda_warp_renderer_scenarios(name, code):
 
 def test_cuda_without_interop_stages_through_host_memory(monkeypatch, caplog):
     import warp_gl_lifecycle.warp_compat as compat
+    from warp_gl_lifecycle import shared_buffer
 
     def refuse(*args):
         raise RuntimeError("Failed to register OpenGL buffer (simulated: GL context not on the NVIDIA driver)")
 
     monkeypatch.setattr(compat, "register_gl_buffer", refuse)
+    monkeypatch.setattr(shared_buffer, "supported", lambda device: (False, "simulated: no GL_EXT_memory_object_fd"))
     inst = make(device="cuda:0")
-    assert inst._registration is None and inst._host is not None
+    assert inst.interop == "copy" and inst._registration is None and inst._shared is None and inst._host is not None
     positions = [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.0, 0.5, 0)]
     inst.allocate_instances(positions, colors1=[RED, GREEN, BLUE])
     image = draw(inst)

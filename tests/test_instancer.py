@@ -142,8 +142,11 @@ def test_every_update_reaches_gl_new_arrays_and_arrays_changed_in_place(device):
     np.testing.assert_allclose(gl_matrices(inst)[:, 13], [5, 6, 7, 8])
     inst.update_instances(scalings=np.full((4, 3), 2.0))
     np.testing.assert_allclose(gl_matrices(inst)[:, [0, 5, 10]], 2.0)
+    old_buffer = inst.instance_transform_gl_buffer
     inst.allocate_instances(np.ones((2, 3)))  # a new buffer and count: recorded anew
     np.testing.assert_allclose(gl_matrices(inst)[:, 12:16], 1.0)
+    assert old_buffer not in owned_names(inst)[0] and (old_buffer == inst.instance_transform_gl_buffer
+                                                        or live_names("buffer", [old_buffer]) == [])
     inst.close()
 
 
@@ -282,6 +285,18 @@ class TestBadInput:
         with pytest.raises(ValueError, match=r"scalings must have shape \(3, 3\), got \(2, 3\)"):
             inst.update_instances(scalings=np.ones((2, 3)))
         inst.close()
+
+    @pytest.mark.parametrize("interop, match", [("fast", "interop must be one of"), ("shared", "needs a CUDA device"),
+                                                ("map", "needs a CUDA device")])
+    def test_interop_mode(self, interop, match):
+        with pytest.raises(ValueError, match=match):
+            ShapeInstancer(device="cpu", interop=interop)
+
+    def test_cpu_instancer_copies(self):
+        inst, unallocated = make(), ShapeInstancer(device="cpu", interop="copy")
+        assert inst.interop == "copy" and unallocated.interop is None
+        inst.close()
+        unallocated.close()
 
     def test_shape_shader_type(self):
         with pytest.raises(TypeError, match="shape_shader must be a pyglet ShaderProgram"):

@@ -13,9 +13,9 @@ measurement and, with ``--json``, writes them all.
   the device time of an update goes (map, kernel, unmap, by CUDA events); what glFlush, glFinish,
   a stream sync, another current context or several kernels under one mapping change; whether
   GL could import CUDA memory instead (``GL_EXT_memory_object_fd``).
-* external memory (prototype): a ``cuMemCreate`` allocation exported as a POSIX fd and imported
-  by GL as a buffer; checks that GL reads what CUDA wrote and times updates with no map.
-* frames: update + instanced draw + ``glFinish``, ours against Warp's instancer.
+* shared memory (``warp_gl_lifecycle.shared_buffer``): GL reads what CUDA wrote; an update with
+  no map, with a GL fence round trip before it, with a glFinish before it.
+* frames: update + instanced draw + ``glFinish``: ours (shared, and ``interop="map"``), Warp's.
 """
 
 from __future__ import annotations
@@ -216,113 +216,48 @@ def extensions(device: str, n: int, repeats: int) -> None:
         print(f"pyglet.gl.{fn:<27} {'yes' if hasattr(gl, fn) else 'no'}", flush=True)
 
 
-class _Location(ctypes.Structure):
-    _fields_ = [("type", ctypes.c_int), ("id", ctypes.c_int)]
-
-
-class _AllocFlags(ctypes.Structure):
-    _fields_ = [("compressionType", ctypes.c_ubyte), ("gpuDirectRDMACapable", ctypes.c_ubyte),
-                ("usage", ctypes.c_ushort), ("reserved", ctypes.c_ubyte * 4)]
-
-
-class _AllocationProp(ctypes.Structure):  # CUmemAllocationProp
-    _fields_ = [("type", ctypes.c_int), ("requestedHandleTypes", ctypes.c_int), ("location", _Location),
-                ("win32HandleMetaData", ctypes.c_void_p), ("allocFlags", _AllocFlags)]
-
-
-class _AccessDesc(ctypes.Structure):  # CUmemAccessDesc
-    _fields_ = [("location", _Location), ("flags", ctypes.c_int)]
-
-
 def external_memory(device: str, n: int, repeats: int) -> None:
-    """Prototype: CUDA allocates (cuMemCreate, exportable as a POSIX fd), GL imports it as a
-    buffer (GL_EXT_memory_object_fd). Both then address the same memory for good: an update is a
-    kernel and a stream sync, with no interop map. Checks that GL reads what CUDA wrote."""
-    from pyglet.gl.lib import link_GL  # noqa: PLC0415
+    """The shipped SharedBuffer (CUDA memory imported by GL): GL reads what CUDA wrote, and what
+    an update costs with a host sync after it, and with a GL fence waited on before it."""
+    from warp_gl_lifecycle.shared_buffer import SharedBuffer  # noqa: PLC0415
 
-    cuda = ctypes.CDLL("libcuda.so.1")
-    u64, size_t = ctypes.c_ulonglong, ctypes.c_size_t
-
-    def check(result: int, what: str) -> None:
-        if result:
-            raise RuntimeError(f"{what} failed: CUresult {result}")
-
-    dev = wp.get_device(device)
-    nbytes = 64 * n
-    check(cuda.cuCtxPushCurrent_v2(ctypes.c_void_p(dev.context)), "cuCtxPushCurrent")
-    try:
-        prop = _AllocationProp(type=1, requestedHandleTypes=1, location=_Location(1, dev.ordinal))  # pinned, POSIX fd, device
-        granularity = size_t()
-        check(cuda.cuMemGetAllocationGranularity(ctypes.byref(granularity), ctypes.byref(prop), 0), "cuMemGetAllocationGranularity")
-        size = -(-nbytes // granularity.value) * granularity.value
-        handle, ptr, fd = u64(), u64(), ctypes.c_int(-1)
-        check(cuda.cuMemCreate(ctypes.byref(handle), size_t(size), ctypes.byref(prop), u64(0)), "cuMemCreate")
-        check(cuda.cuMemAddressReserve(ctypes.byref(ptr), size_t(size), size_t(0), u64(0), u64(0)), "cuMemAddressReserve")
-        check(cuda.cuMemMap(ptr, size_t(size), size_t(0), handle, u64(0)), "cuMemMap")
-        access = _AccessDesc(_Location(1, dev.ordinal), 3)  # read-write
-        check(cuda.cuMemSetAccess(ptr, size_t(size), ctypes.byref(access), size_t(1)), "cuMemSetAccess")
-        check(cuda.cuMemExportToShareableHandle(ctypes.byref(fd), handle, ctypes.c_int(1), u64(0)), "cuMemExportToShareableHandle")
-    finally:
-        cuda.cuCtxPopCurrent_v2(ctypes.byref(ctypes.c_void_p()))
-    print(f"cuda: {size} bytes at {ptr.value:#x}, fd {fd.value}, granularity {granularity.value}", flush=True)
-
-    create = link_GL("glCreateMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)])
-    import_fd = link_GL("glImportMemoryFdEXT", None, [gl.GLuint, gl.GLuint64, gl.GLenum, gl.GLint])
-    storage = link_GL("glBufferStorageMemEXT", None, [gl.GLenum, gl.GLsizeiptr, gl.GLuint, gl.GLuint64])
-    delete_memory = link_GL("glDeleteMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)])
-    memory, buffer = gl.GLuint(), gl.GLuint()
-    create(1, ctypes.byref(memory))
-    import_fd(memory, size, 0x9586, fd.value)  # GL_HANDLE_TYPE_OPAQUE_FD_EXT; GL now owns the fd
-    gl.glGenBuffers(1, buffer)
-    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
-    storage(gl.GL_ARRAY_BUFFER, nbytes, memory, 0)
-    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-    print(f"gl: memory object {memory.value}, buffer {buffer.value}, error {gl.glGetError():#x}", flush=True)
-
+    shared = SharedBuffer(64 * n, wp.get_device(device))
+    print(repr(shared), flush=True)
     transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
     scalings = wp.ones(n, dtype=wp.vec3, device=device)
-    shared = wp.array(ptr=ptr.value, dtype=wp.float32, shape=(16 * n,), device=device)
-    launch = wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[shared], device=device, record_cmd=True)
+    out = shared.array(wp.float32, 16 * n)
+    launch = wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[out], device=device, record_cmd=True)
     launch.launch()
-    wp.synchronize_device(device)
+    shared.written()
     count = min(n, 100_000)
     readback = np.empty((count, 16), np.float32)
-    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, shared.gl_buffer)
     gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
     gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-    expected = shared.numpy().reshape(n, 16)[:count]
-    same = bool(np.array_equal(readback, expected))
-    print(f"GL reads what CUDA wrote: {same} (first {count} instances; max |difference| "
-          f"{float(np.abs(readback - expected).max()):.3g}, nonzero {int((readback != 0).sum())})", flush=True)
-    results["external memory GL reads CUDA writes"] = same
-    stream = wp.get_stream(device)
+    same = bool(np.array_equal(readback, out.numpy().reshape(n, 16)[:count]))
+    print(f"GL reads what CUDA wrote: {same} (first {count} instances)", flush=True)
+    results["shared buffer GL reads CUDA writes"] = same
 
-    def update_then_sync() -> None:
+    def update() -> None:
         launch.launch()
-        wp.synchronize_stream(stream)
+        shared.written()
 
-    report(f"external: kernel + stream sync per update @{n}", [bench._wall_seconds(device, update_then_sync) for _ in range(repeats)])  # noqa: SLF001
-    report(f"external: kernel, one sync per 20 @{n}", [bench._wall_seconds(device, launch.launch) for _ in range(repeats)])  # noqa: SLF001
-    fence_wait = link_GL("glClientWaitSync", gl.GLenum, [gl.GLsync, gl.GLbitfield, gl.GLuint64]) if not hasattr(gl, "glClientWaitSync") else gl.glClientWaitSync
-
-    def frame_like() -> None:  # what a frame would add: wait for GL's last use, write, sync
+    def fenced_update() -> None:  # a GL round trip first, as a map does
         fence = gl.glFenceSync(gl.GL_SYNC_GPU_COMMANDS_COMPLETE, 0)
-        fence_wait(fence, gl.GL_SYNC_FLUSH_COMMANDS_BIT, 10**9)
+        gl.glClientWaitSync(fence, gl.GL_SYNC_FLUSH_COMMANDS_BIT, 10**9)
         gl.glDeleteSync(fence)
-        update_then_sync()
+        update()
 
-    report(f"external: GL fence wait + kernel + stream sync @{n}", [bench._wall_seconds(device, frame_like) for _ in range(repeats)])  # noqa: SLF001
-    gl.glDeleteBuffers(1, buffer)
-    delete_memory(1, ctypes.byref(memory))
-    del shared, launch
-    check(cuda.cuCtxPushCurrent_v2(ctypes.c_void_p(dev.context)), "cuCtxPushCurrent")
-    try:
-        check(cuda.cuMemUnmap(ptr, size_t(size)), "cuMemUnmap")
-        check(cuda.cuMemAddressFree(ptr, size_t(size)), "cuMemAddressFree")
-        check(cuda.cuMemRelease(handle), "cuMemRelease")
-    finally:
-        cuda.cuCtxPopCurrent_v2(ctypes.byref(ctypes.c_void_p()))
-    print("external memory released", flush=True)
+    def finished_update() -> None:  # glFinish with nothing drawn, as after an idle frame
+        gl.glFinish()
+        update()
+
+    report(f"shared: kernel + stream sync @{n}", [bench._wall_seconds(device, update) for _ in range(repeats)])  # noqa: SLF001
+    report(f"shared: GL fence wait + kernel + sync @{n}", [bench._wall_seconds(device, fenced_update) for _ in range(repeats)])  # noqa: SLF001
+    report(f"shared: glFinish + kernel + sync @{n}", [bench._wall_seconds(device, finished_update) for _ in range(repeats)])  # noqa: SLF001
+    del out, launch
+    shared.release()
+    gl.glDeleteBuffers(1, gl.GLuint(shared.gl_buffer))
 
 
 def frames(device: str, n: int, repeats: int) -> None:
@@ -334,6 +269,7 @@ def frames(device: str, n: int, repeats: int) -> None:
         gl.glFinish()
 
     report(f"frame ours (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.ours_update, updates.ours)) for _ in range(repeats)])  # noqa: SLF001
+    report(f"frame ours interop=map (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.ours_map_update, updates.ours_map)) for _ in range(repeats)])  # noqa: SLF001
     report(f"frame warp (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])  # noqa: SLF001
     updates.close()
 

@@ -396,7 +396,8 @@ def _wall_seconds(device: str, fn: Callable[[], None], count: int = 20) -> float
 
 
 class _GpuUpdates:
-    """Our instancer and Warp's, each with ``n`` instances on one CUDA device, in the current context."""
+    """Our instancer (default interop, and ``interop="map"``) and Warp's, each with ``n``
+    instances on one CUDA device, in the current context."""
 
     def __init__(self, device: str, n: int) -> None:
         import warp as wp  # noqa: PLC0415
@@ -411,6 +412,9 @@ class _GpuUpdates:
         self.ours = ShapeInstancer(shader, device)
         self.ours.register_shape(_TRIANGLE, [0, 1, 2])
         self.ours.allocate_instances(host[:, :3], host[:, 3:])
+        self.ours_map = ShapeInstancer(shader, device, interop="map" if wp.get_device(device).is_cuda else "auto")
+        self.ours_map.register_shape(_TRIANGLE, [0, 1, 2])
+        self.ours_map.allocate_instances(host[:, :3], host[:, 3:])
         self.theirs = warp_shape_instancer()(shader, device)
         self.theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
         self.theirs.allocate_instances(host[:, :3], host[:, 3:])
@@ -418,11 +422,15 @@ class _GpuUpdates:
     def ours_update(self) -> None:
         self.ours.update_instances(self.transforms)
 
+    def ours_map_update(self) -> None:
+        self.ours_map.update_instances(self.transforms)
+
     def warp_update(self) -> None:
         self.theirs.update_instances(self.transforms)
 
     def close(self) -> None:
         self.ours.close()
+        self.ours_map.close()
         self.theirs.close()
 
 
@@ -430,8 +438,10 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     """``gpu_kernel_vs_bandwidth``: device time of our CUDA matrix kernel at ``n`` / a device copy
     that reads and writes as many bytes as the kernel moves (a copy of half its bytes; the
     detail also gives the ratio to a copy of all of them). ``gpu_update_vs_warp``: wall time of
-    our full ``update_instances`` (map, kernel, unmap) / Warp's, same device and array. The
-    details break both down: Warp's kernel, our one-thread-per-instance kernel, map + unmap."""
+    our full ``update_instances`` (default interop: wait for GL's reads if drawn, kernel, stream
+    sync) / Warp's (map, kernel, unmap), same device and array. The details break both down:
+    Warp's kernel, our one-thread-per-instance kernel, our update with ``interop="map"`` and its
+    ratio to Warp's, map + unmap alone."""
     import warp as wp  # noqa: PLC0415
     from .kernels import instance_matrices, instance_matrix_rows  # noqa: PLC0415
     from .warp_compat import warp_instancer_registration, warp_update_vbo_transforms  # noqa: PLC0415
@@ -451,7 +461,7 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     per_instance = wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **record)
     warps_kernel = wp.launch(warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None],
                              outputs=[matrices], **record)
-    ours_registration = updates.ours._registration  # noqa: SLF001 - the benchmark breaks our update down
+    ours_registration = updates.ours_map._registration  # noqa: SLF001 - the benchmark breaks our update down
     warps_registration = warp_instancer_registration(updates.theirs)
 
     def map_unmap(registration) -> Callable[[], None]:
@@ -461,7 +471,7 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
 
         return run
 
-    vs_bandwidth, vs_warp = [], []
+    vs_bandwidth, vs_warp, map_vs_warp = [], [], []
     seconds: dict[str, list[float]] = {}
 
     def keep(key: str, value: float) -> float:
@@ -478,6 +488,7 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
         ours = keep("ours_update", _wall_seconds(device, updates.ours_update))
         theirs = keep("warp_update", _wall_seconds(device, updates.warp_update))
         vs_warp.append(ours / theirs)
+        map_vs_warp.append(keep("ours_map_update", _wall_seconds(device, updates.ours_map_update)) / theirs)
         if ours_registration is not None:
             keep("ours_map_unmap", _wall_seconds(device, map_unmap(ours_registration)))
         if warps_registration is not None and getattr(warps_registration, "resource", None):
@@ -489,12 +500,12 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
         "kernel_bytes": moved,
         "copy_bytes": moved // 2,
         "vs_copy_of_all_kernel_bytes": round(statistics.median(seconds["kernel"]) / statistics.median(seconds["copy_full"]), 4),
-        "interop": ours_registration is not None,
         **ms,
     }
     return (
         _summary(vs_bandwidth, GOALS["gpu_kernel_vs_bandwidth"], kernel_detail),
-        _summary(vs_warp, GOALS["gpu_update_vs_warp"], {"n": n, "interop": ours_registration is not None, **ms}),
+        _summary(vs_warp, GOALS["gpu_update_vs_warp"], {
+            "n": n, "interop": updates.ours.interop, "map_vs_warp": round(statistics.median(map_vs_warp), 4), **ms}),
         {key: min(values) for key, values in seconds.items()},
     )
 
@@ -503,7 +514,8 @@ def gpu_update_curve(device: str, n: int) -> dict[str, float]:
     """Wall seconds per update at ``n`` instances, ours and Warp's (for ``--plot``)."""
     updates = _GpuUpdates(device, n)
     try:
-        return {"ours": _wall_seconds(device, updates.ours_update), "warp": _wall_seconds(device, updates.warp_update)}
+        return {"ours": _wall_seconds(device, updates.ours_update), "ours_map": _wall_seconds(device, updates.ours_map_update),
+                "warp": _wall_seconds(device, updates.warp_update)}
     finally:
         updates.close()
 
@@ -620,7 +632,7 @@ def main(args) -> int:
         window.switch_to()
         n = 100_000 if quick else 1_000_000
         results["gpu_kernel_vs_bandwidth"], results["gpu_update_vs_warp"], seconds = bench_gpu(cuda, n, repeats)
-        for key in ("ours_update", "warp_update"):
+        for key in ("ours_update", "ours_map_update", "warp_update"):
             curves["update"].setdefault(f"gpu {key[:-7]}", {"n": [], "seconds": []})
             curves["update"][f"gpu {key[:-7]}"]["n"].append(n)
             curves["update"][f"gpu {key[:-7]}"]["seconds"].append(seconds[key])

@@ -136,6 +136,36 @@ def check_cuda(findings: Findings, window) -> None:
         )
     finally:
         gl.glDeleteBuffers(1, buffer)
+    check_shared_memory(findings, devices[0])
+
+
+def check_shared_memory(findings: Findings, device) -> None:
+    """Whether GL can draw from CUDA memory (the instancer's default; a GL context current)."""
+    import numpy as np  # noqa: PLC0415
+    import warp as wp  # noqa: PLC0415
+    from pyglet import gl  # noqa: PLC0415
+
+    from .shared_buffer import SharedBuffer, SharedBufferUnavailable  # noqa: PLC0415
+
+    try:
+        shared = SharedBuffer(64, device)
+    except SharedBufferUnavailable as exc:
+        findings.optional("CUDA-GL shared memory", f"unavailable ({exc}); instancers map a registered buffer instead")
+        return
+    try:
+        shared.array(wp.float32, 16).fill_(2.0)
+        shared.written()
+        readback = np.zeros(16, np.float32)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, shared.gl_buffer)
+        gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        if (readback == 2.0).all():
+            findings.ok("CUDA-GL shared memory", f"GL read what {device} wrote to its memory (no map per update)")
+        else:
+            findings.optional("CUDA-GL shared memory", "GL did not read what CUDA wrote; use ShapeInstancer(interop='map')")
+    finally:
+        shared.release()
+        gl.glDeleteBuffers(1, gl.GLuint(shared.gl_buffer))
 
 
 def check_drop_in(findings: Findings) -> None:

@@ -99,6 +99,12 @@ class GLResources:
         self.vaos.append(name.value)
         return name.value
 
+    def delete_buffer(self, name: int) -> None:
+        """Delete one owned buffer now and stop holding it (main thread, a context of its object
+        space current: a buffer replaced before release)."""
+        self.buffers.remove(name)
+        gl.glDeleteBuffers(1, gl.GLuint(name))
+
     def names(self) -> dict[str, list[int]]:
         """The integer names held, by kind (a copy)."""
         return {

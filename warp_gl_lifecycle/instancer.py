@@ -1,13 +1,14 @@
 """A lifecycle-safe ``ShapeInstancer``: Warp's instanced mesh drawing, released exactly once.
 
 Method-compatible with ``warp.render``'s ``ShapeInstancer`` (same names and argument order), plus
-``close()``/``closed``. Works on a CUDA device through CUDA-GL interop and on the CPU, including
-machines without a CUDA driver (kernels on the CPU, upload with ``glBufferSubData``).
+``close()``/``closed``. Works on a CUDA device, sharing the instance buffer with GL, and on the
+CPU, including machines without a CUDA driver (kernels on the CPU, upload with ``glBufferSubData``).
 """
 
 from __future__ import annotations
 
 import ctypes
+import logging
 import weakref
 from typing import Any
 
@@ -15,13 +16,21 @@ import numpy as np
 import warp as wp
 
 from . import glresources  # first: a clear ImportError when pyglet is missing
+from . import shared_buffer
 from .kernels import broadcast_colors, instance_matrices, instance_matrix_rows
 from .registry import logger, registry
 
 from pyglet import gl  # noqa: E402, I001
 from pyglet.graphics.shader import Shader, ShaderProgram  # noqa: E402
 
-__all__ = ["MAX_INSTANCES", "ShapeInstancer", "default_shape_shader", "shared_shape_shader"]
+__all__ = ["INTEROP_MODES", "MAX_INSTANCES", "ShapeInstancer", "default_shape_shader", "shared_shape_shader"]
+
+#: How a CUDA instancer hands its matrices to GL, best first (``interop=`` of ShapeInstancer):
+#: ``shared``: GL draws from CUDA memory (no per-update map; see :mod:`.shared_buffer`);
+#: ``map``: a registered GL buffer mapped around each write (Warp's way);
+#: ``copy``: through pinned host memory and ``glBufferSubData`` (no interop at all).
+#: ``auto`` takes the first that works. A CPU instancer always copies.
+INTEROP_MODES = ("auto", "shared", "map", "copy")
 
 _MAT44_BYTES = 64
 _VEC3_BYTES = 12
@@ -114,15 +123,28 @@ class ShapeInstancer:
       deleted on the main thread at the next safe point), or at interpreter exit (with the context
       current, before teardown), whichever comes first. Use after ``close()`` raises
       ``RuntimeError``.
-    * ``device``: a Warp device. On CUDA the instance buffer is shared with CUDA (GL interop) and
-      the registration is undone before the buffer is deleted; on the CPU kernels run on the CPU
-      and results are uploaded with ``glBufferSubData``. No CUDA call is made for a CPU device.
+    * ``device``: a Warp device. On CUDA the instance buffer is shared with CUDA as ``interop``
+      says (:data:`INTEROP_MODES`; :attr:`interop` tells which one is in use after
+      ``allocate_instances``) and the CUDA side is released before the buffer is deleted. On the
+      CPU kernels run on the CPU and results are uploaded with ``glBufferSubData``; no CUDA call
+      is made for a CPU device.
+    * Ordering with GL is kept for you: an update waits for this instancer's own earlier draws
+      (``shared``: ``glFinish`` when it has drawn since its last write) and returns once GL can
+      read the new matrices.
     * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned); without
       one, the instancer uses :func:`shared_shape_shader`.
     """
 
-    def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None) -> None:
+    def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None,
+                 interop: str = "auto") -> None:
         self.device = _device(device)
+        if interop not in INTEROP_MODES:
+            raise ValueError(f"interop must be one of {', '.join(INTEROP_MODES)}, got {interop!r}")
+        if not self.device.is_cuda and interop not in ("auto", "copy"):
+            raise ValueError(f"interop={interop!r} needs a CUDA device; {self.device} copies")
+        self._interop_wanted = interop
+        #: The way matrices reach GL, set by allocate_instances: shared, map, copy or None.
+        self.interop: str | None = None
         if shape_shader is None:
             shape_shader = shared_shape_shader()
         elif not hasattr(shape_shader, "id"):
@@ -142,8 +164,10 @@ class ShapeInstancer:
         self.instance_color2_buffer: int | None = None
         self.instance_transforms: wp.array | None = None
         self.instance_scalings: wp.array | None = None
-        self._registration = None  # CUDA-GL registration of the instance buffer (CUDA devices)
+        self._registration = None  # CUDA-GL registration of the instance buffer (interop "map")
         self._undo_registration = None
+        self._shared: shared_buffer.SharedBuffer | None = None  # its CUDA storage (interop "shared")
+        self._drawn = False  # drawn since the last write (interop "shared": GL may still read)
         self._staging: wp.array | None = None  # matrices on ``device`` when not shared with GL
         self._host: wp.array | None = None  # pinned host copy of them (CUDA without interop)
         self._mapped = False
@@ -222,16 +246,19 @@ class ShapeInstancer:
         self.instance_transforms = wp.array(np.hstack([positions, rotations]), dtype=wp.transform, device=self.device)
         self.instance_scalings = wp.array(scalings, dtype=wp.vec3, device=self.device)
 
-        if self.instance_transform_gl_buffer is None:
-            self.instance_transform_gl_buffer = self._gl.gen_buffer()
+        if self.instance_color1_buffer is None:
             self.instance_color1_buffer = self._gl.gen_buffer()
             self.instance_color2_buffer = self._gl.gen_buffer()
+        self._drop_instance_buffer()
+        self._staging = self._host = self._launch = None
+        self._launch_args = []
+        try:
+            self.interop = self._make_instance_buffer(count)
+        except BaseException:
+            self.num_instances, self.interop = 0, None  # nothing to draw until an allocation succeeds
+            raise
         gl.glBindVertexArray(self.vao)
         gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
-        if self._undo_registration is not None:  # the data store is replaced: register it anew
-            self._gl.forget_interop(self._undo_registration)
-            self._registration = self._undo_registration = None
-        gl.glBufferData(gl.GL_ARRAY_BUFFER, max(count, 1) * _MAT44_BYTES, None, gl.GL_DYNAMIC_DRAW)
         for column in range(4):
             location = 3 + column
             gl.glVertexAttribPointer(
@@ -239,11 +266,7 @@ class ShapeInstancer:
             )
             gl.glEnableVertexAttribArray(location)
             gl.glVertexAttribDivisor(location, 1)
-        self._staging = self._host = self._launch = None
-        self._launch_args = []
-        if self.device.is_cuda:
-            self._register_instance_buffer()
-        if self._registration is None:  # CPU, or CUDA without interop: stage and upload
+        if self.interop == "copy":  # stage on the device and upload
             self._staging = wp.empty(count, dtype=wp.mat44, device=self.device)
             if self.device.is_cuda:
                 self._host = wp.empty(count, dtype=wp.mat44, device="cpu", pinned=True)
@@ -299,6 +322,7 @@ class ShapeInstancer:
         gl.glBindVertexArray(self.vao)
         gl.glDrawElementsInstanced(gl.GL_TRIANGLES, self.face_count, gl.GL_UNSIGNED_INT, None, self.num_instances)
         gl.glBindVertexArray(0)
+        self._drawn = True
 
     def __enter__(self) -> "ShapeInstancer":
         """Expose ``vbo_transforms``, an (N,) ``wp.mat44`` array on ``device`` that a kernel may write
@@ -340,28 +364,78 @@ class ShapeInstancer:
         host = _float_array(value, name, (self.num_instances, width))
         return wp.array(host, dtype=dtype, device=self.device)
 
-    def _register_instance_buffer(self) -> None:
-        """CUDA-GL interop for the instance buffer; without it (e.g. a GL context that is not on
-        the NVIDIA driver) the matrices are staged through pinned host memory instead."""
-        from .warp_compat import register_gl_buffer  # noqa: PLC0415
+    def _make_instance_buffer(self, count: int) -> str:
+        """The GL buffer for ``count`` matrices, shared with CUDA as ``interop`` asks; returns the
+        mode in use. ``auto`` falls from shared to map to copy, logging why once per process."""
+        nbytes = max(count, 1) * _MAT44_BYTES
+        wanted = self._interop_wanted if self.device.is_cuda else "copy"
+        reasons = []
+        if wanted in ("auto", "shared"):
+            try:
+                self._shared = shared_buffer.SharedBuffer(nbytes, self.device)
+            except shared_buffer.SharedBufferUnavailable as exc:
+                if wanted == "shared":
+                    raise
+                reasons.append(f"shared: {exc}")
+            else:
+                self.instance_transform_gl_buffer = self._shared.gl_buffer
+                self._gl.buffers.append(self._shared.gl_buffer)
+                self._gl.interop.append(self._shared.release)
+                return "shared"
+        self.instance_transform_gl_buffer = self._gl.gen_buffer()
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, nbytes, None, gl.GL_DYNAMIC_DRAW)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        if wanted in ("auto", "map"):
+            from .warp_compat import register_gl_buffer  # noqa: PLC0415
 
-        try:
-            self._registration, self._undo_registration = register_gl_buffer(
-                self.instance_transform_gl_buffer, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
-            )
-        except RuntimeError as exc:
-            global _interop_warned  # noqa: PLW0603
-            if not _interop_warned:
-                _interop_warned = True
-                logger.warning("CUDA-GL interop unavailable on %s (%s): instance matrices go through host memory",
-                               self.device, exc)
+            try:
+                self._registration, self._undo_registration = register_gl_buffer(
+                    self.instance_transform_gl_buffer, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
+                )
+            except RuntimeError as exc:
+                if wanted == "map":
+                    raise
+                reasons.append(f"map: {exc}")
+            else:
+                self._gl.interop.append(self._undo_registration)
+                self._log_fallback("map", reasons)
+                return "map"
+        self._log_fallback("copy", reasons)
+        return "copy"
+
+    def _log_fallback(self, mode: str, reasons: list[str]) -> None:
+        global _interop_warned  # noqa: PLW0603
+        if reasons and not _interop_warned:
+            _interop_warned = True
+            level = logging.INFO if mode == "map" else logging.WARNING
+            logger.log(level, "instance matrices on %s go through %s (%s)", self.device,
+                       "a mapped GL buffer" if mode == "map" else "host memory", "; ".join(reasons))
+
+    def _drop_instance_buffer(self) -> None:
+        """Free the matrix buffer before a new allocation replaces it (its storage may be immutable)."""
+        name = self.instance_transform_gl_buffer
+        if name is None:
             return
-        self._gl.interop.append(self._undo_registration)
+        if self._undo_registration is not None:
+            self._gl.forget_interop(self._undo_registration)
+            self._registration = self._undo_registration = None
+        if self._shared is not None:
+            self._gl.forget_interop(self._shared.release)
+            self._shared = None
+        self._gl.delete_buffer(name)
+        self.instance_transform_gl_buffer = None
 
     def _map(self, dtype=wp.mat44, length: int | None = None) -> wp.array:
-        """The instance matrices as ``length`` elements of ``dtype`` (default one mat44 each):
-        the mapped GL buffer with interop, else the staging array."""
+        """The instance matrices as ``length`` elements of ``dtype`` (default one mat44 each),
+        writable by a kernel on ``device``: the shared memory, the mapped GL buffer or the
+        staging array. With shared memory, first waits for this instancer's earlier draws."""
         length = self.num_instances if length is None else length
+        if self._shared is not None:
+            if self._drawn:
+                gl.glFinish()  # GL may still be reading the matrices it drew with
+                self._drawn = False
+            return self._shared.array(dtype, length)
         if self._registration is not None:
             return self._registration.map(dtype=dtype, shape=(length,))
         if dtype is wp.mat44:
@@ -369,6 +443,10 @@ class ShapeInstancer:
         return wp.array(ptr=self._staging.ptr, dtype=dtype, shape=(length,), device=self.device)
 
     def _unmap(self) -> None:
+        """Make what the kernel wrote visible to GL (returns once GL may draw with it)."""
+        if self._shared is not None:
+            self._shared.written()
+            return
         if self._registration is not None:
             self._registration.unmap()
             return

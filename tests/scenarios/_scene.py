@@ -34,7 +34,7 @@ def instancer(count=4, name=None, device=os.environ.get("WGL_DEVICE", "cpu")):
     quiet_warp()
     from warp_gl_lifecycle import ShapeInstancer
 
-    inst = ShapeInstancer(device=device, name=name)
+    inst = ShapeInstancer(device=device, name=name, interop=os.environ.get("WGL_INTEROP", "auto"))
     inst.register_shape(QUAD * [0.1, 0.1, 1, 1, 1, 1, 1, 1], QUAD_INDICES, (1.0, 0.0, 0.0))
     inst.allocate_instances(np.zeros((count, 3)))
     inst.render()
