@@ -38,11 +38,11 @@ def test_cuda_instancer_draws_moves_and_draws_again(mode):
     inst.close()
 
 
-def test_cuda_default_interop_is_shared_memory_where_gl_can_import_it():
-    from warp_gl_lifecycle.shared_buffer import supported
+def test_cuda_default_interop_is_the_first_of_auto_order_that_works():
+    from warp_gl_lifecycle.instancer import AUTO_ORDER
 
     inst = make(device="cuda:0")
-    assert inst.interop == ("shared" if supported(inst.device)[0] else "map")
+    assert inst.interop == AUTO_ORDER[0]
     inst.close()
 
 

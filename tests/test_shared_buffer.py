@@ -53,3 +53,49 @@ def test_cuda_buffer_views_write_release():
     with pytest.raises(RuntimeError, match="released"):
         shared.array(wp.float32, 1024)
     gl.glDeleteBuffers(1, gl.GLuint(shared.gl_buffer))
+
+
+def test_gl_side_import_of_foreign_memory_leaves_nothing_behind_or_reads_it():
+    """The GL half on whatever GL is at hand, fed a memfd instead of CUDA's export. Mesa's
+    llvmpipe takes the import but refuses the storage (it wants its own memory): the buffer and
+    the memory object must both be gone, and the error must say what GL refused. A GL that takes
+    it must read what was written to the memory."""
+    import mmap
+    import os
+
+    import numpy as np
+    from pyglet import gl
+
+    from warp_gl_lifecycle import shared_buffer
+    from warp_gl_lifecycle.glresources import live_names
+
+    if not {"GL_EXT_memory_object", "GL_EXT_memory_object_fd"} <= shared_buffer._context_extensions(gl.current_context):
+        pytest.skip("this GL has no GL_EXT_memory_object_fd")
+    size = 1 << 16
+    fd = os.memfd_create("wgl-test")
+    os.ftruncate(fd, size)
+    memory = mmap.mmap(fd, size)
+    data = np.frombuffer(memory, dtype=np.float32, count=1024)
+    data[:] = np.arange(1024)
+    half = shared_buffer.SharedBuffer.__new__(shared_buffer.SharedBuffer)  # the GL half only
+    half.nbytes, half._size = 4096, size
+    before = live_names("buffer", range(1, 3000))
+    is_memory_object = gl.lib.link_GL("glIsMemoryObjectEXT", gl.GLboolean, [gl.GLuint])
+    try:
+        name = half._import(os.dup(fd))
+    except (gl.GLException, shared_buffer.SharedBufferUnavailable) as exc:
+        assert "Out of memory" in str(exc) or "failed" in str(exc)
+        assert live_names("buffer", range(1, 3000)) == before
+        assert not any(is_memory_object(n) for n in range(1, 64))
+    else:
+        readback = np.zeros(1024, np.float32)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, name)
+        gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+        np.testing.assert_array_equal(readback, data)
+        assert not any(is_memory_object(n) for n in range(1, 64))  # deleted once the storage was made
+        gl.glDeleteBuffers(1, gl.GLuint(name))
+    finally:
+        del data
+        memory.close()
+        os.close(fd)

@@ -262,15 +262,22 @@ def external_memory(device: str, n: int, repeats: int) -> None:
 
 def frames(device: str, n: int, repeats: int) -> None:
     updates = bench._GpuUpdates(device, n)  # noqa: SLF001
+    for mode, why in updates.unavailable.items():
+        print(f"ours interop={mode} unavailable: {why}", flush=True)
 
-    def frame(update, instancer) -> None:
-        update()
-        instancer.render()
-        gl.glFinish()
+    def frame(update, instancer) -> Callable[[], None]:
+        def run() -> None:
+            update()
+            instancer.render()
+            gl.glFinish()
 
-    report(f"frame ours (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.ours_update, updates.ours)) for _ in range(repeats)])  # noqa: SLF001
-    report(f"frame ours interop=map (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.ours_map_update, updates.ours_map)) for _ in range(repeats)])  # noqa: SLF001
-    report(f"frame warp (update+draw+glFinish) @{n}", [bench._wall_seconds(device, lambda: frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])  # noqa: SLF001
+        return run
+
+    for mode, instancer in updates.ours.items():
+        report(f"frame ours interop={mode} (update+draw+glFinish) @{n}",
+               [bench._wall_seconds(device, frame(updates.update(mode), instancer)) for _ in range(repeats)])  # noqa: SLF001
+    report(f"frame warp (update+draw+glFinish) @{n}",
+           [bench._wall_seconds(device, frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])  # noqa: SLF001
     updates.close()
 
 

@@ -396,8 +396,8 @@ def _wall_seconds(device: str, fn: Callable[[], None], count: int = 20) -> float
 
 
 class _GpuUpdates:
-    """Our instancer (default interop, and ``interop="map"``) and Warp's, each with ``n``
-    instances on one CUDA device, in the current context."""
+    """Our instancer, by interop mode (``auto``, the default, then each CUDA mode that works
+    here), and Warp's, each with ``n`` instances on one device, in the current context."""
 
     def __init__(self, device: str, n: int) -> None:
         import warp as wp  # noqa: PLC0415
@@ -407,30 +407,35 @@ class _GpuUpdates:
         shader = shared_shape_shader()
         host = _random_transforms(n)
         self.transforms = wp.array(host, dtype=wp.transform, device=device)
-        # Both start from the transforms each update passes, so both draw the same picture: Warp
+        # All start from the transforms each update passes, so all draw the same picture: Warp
         # 1.19's update_instances recomputes from the allocation's transforms, not the ones passed.
-        self.ours = ShapeInstancer(shader, device)
-        self.ours.register_shape(_TRIANGLE, [0, 1, 2])
-        self.ours.allocate_instances(host[:, :3], host[:, 3:])
-        self.ours_map = ShapeInstancer(shader, device, interop="map" if wp.get_device(device).is_cuda else "auto")
-        self.ours_map.register_shape(_TRIANGLE, [0, 1, 2])
-        self.ours_map.allocate_instances(host[:, :3], host[:, 3:])
+        self.ours: dict[str, Any] = {}
+        self.unavailable: dict[str, str] = {}
+        for mode in ("auto", "shared", "map") if wp.get_device(device).is_cuda else ("auto",):
+            instancer = ShapeInstancer(shader, device, interop=mode)
+            instancer.register_shape(_TRIANGLE, [0, 1, 2])
+            try:
+                instancer.allocate_instances(host[:, :3], host[:, 3:])
+            except RuntimeError as exc:
+                self.unavailable[mode] = str(exc)
+                instancer.close()
+                continue
+            self.ours[mode] = instancer
         self.theirs = warp_shape_instancer()(shader, device)
         self.theirs.register_shape(_TRIANGLE, np.array([0, 1, 2], dtype=np.int32))
         self.theirs.allocate_instances(host[:, :3], host[:, 3:])
 
-    def ours_update(self) -> None:
-        self.ours.update_instances(self.transforms)
-
-    def ours_map_update(self) -> None:
-        self.ours_map.update_instances(self.transforms)
+    def update(self, mode: str) -> Callable[[], None]:
+        """One update of our instancer in ``mode``."""
+        instancer, transforms = self.ours[mode], self.transforms
+        return lambda: instancer.update_instances(transforms)
 
     def warp_update(self) -> None:
         self.theirs.update_instances(self.transforms)
 
     def close(self) -> None:
-        self.ours.close()
-        self.ours_map.close()
+        for instancer in self.ours.values():
+            instancer.close()
         self.theirs.close()
 
 
@@ -438,10 +443,10 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     """``gpu_kernel_vs_bandwidth``: device time of our CUDA matrix kernel at ``n`` / a device copy
     that reads and writes as many bytes as the kernel moves (a copy of half its bytes; the
     detail also gives the ratio to a copy of all of them). ``gpu_update_vs_warp``: wall time of
-    our full ``update_instances`` (default interop: wait for GL's reads if drawn, kernel, stream
-    sync) / Warp's (map, kernel, unmap), same device and array. The details break both down:
-    Warp's kernel, our one-thread-per-instance kernel, our update with ``interop="map"`` and its
-    ratio to Warp's, map + unmap alone."""
+    our full ``update_instances`` with the default interop / Warp's (map, kernel, unmap), same
+    device and array. The details break both down: Warp's kernel, our one-thread-per-instance
+    kernel, our update in each interop mode and its ratio to Warp's (``shared``: kernel and a
+    stream sync, no map), map + unmap alone."""
     import warp as wp  # noqa: PLC0415
     from .kernels import instance_matrices, instance_matrix_rows  # noqa: PLC0415
     from .warp_compat import warp_instancer_registration, warp_update_vbo_transforms  # noqa: PLC0415
@@ -461,7 +466,8 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     per_instance = wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], **record)
     warps_kernel = wp.launch(warp_update_vbo_transforms(), dim=n, inputs=[ids, None, transforms, scalings, None],
                              outputs=[matrices], **record)
-    ours_registration = updates.ours_map._registration  # noqa: SLF001 - the benchmark breaks our update down
+    mapped = updates.ours.get("map")
+    ours_registration = mapped._registration if mapped is not None else None  # noqa: SLF001 - broken down
     warps_registration = warp_instancer_registration(updates.theirs)
 
     def map_unmap(registration) -> Callable[[], None]:
@@ -471,7 +477,8 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
 
         return run
 
-    vs_bandwidth, vs_warp, map_vs_warp = [], [], []
+    vs_bandwidth, vs_warp = [], []
+    mode_vs_warp: dict[str, list[float]] = {}
     seconds: dict[str, list[float]] = {}
 
     def keep(key: str, value: float) -> float:
@@ -485,10 +492,11 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
         keep("per_instance_kernel", _gpu_seconds(device, per_instance.launch))
         keep("warp_kernel", _gpu_seconds(device, warps_kernel.launch))
         vs_bandwidth.append(k / c)
-        ours = keep("ours_update", _wall_seconds(device, updates.ours_update))
         theirs = keep("warp_update", _wall_seconds(device, updates.warp_update))
-        vs_warp.append(ours / theirs)
-        map_vs_warp.append(keep("ours_map_update", _wall_seconds(device, updates.ours_map_update)) / theirs)
+        for mode in updates.ours:
+            ours = keep(f"ours_{mode}_update", _wall_seconds(device, updates.update(mode)))
+            mode_vs_warp.setdefault(mode, []).append(ours / theirs)
+        vs_warp.append(mode_vs_warp["auto"][-1])
         if ours_registration is not None:
             keep("ours_map_unmap", _wall_seconds(device, map_unmap(ours_registration)))
         if warps_registration is not None and getattr(warps_registration, "resource", None):
@@ -505,17 +513,22 @@ def bench_gpu(device: str, n: int, repeats: int) -> tuple[dict, dict, dict]:
     return (
         _summary(vs_bandwidth, GOALS["gpu_kernel_vs_bandwidth"], kernel_detail),
         _summary(vs_warp, GOALS["gpu_update_vs_warp"], {
-            "n": n, "interop": updates.ours.interop, "map_vs_warp": round(statistics.median(map_vs_warp), 4), **ms}),
+            "n": n,
+            "interop": updates.ours["auto"].interop,
+            **{f"{mode}_vs_warp": round(statistics.median(values), 4) for mode, values in mode_vs_warp.items() if mode != "auto"},
+            **{f"{mode}_unavailable": why for mode, why in updates.unavailable.items()},
+            **ms,
+        }),
         {key: min(values) for key, values in seconds.items()},
     )
 
 
 def gpu_update_curve(device: str, n: int) -> dict[str, float]:
-    """Wall seconds per update at ``n`` instances, ours and Warp's (for ``--plot``)."""
+    """Wall seconds per update at ``n`` instances: ours in each interop mode, and Warp's (for ``--plot``)."""
     updates = _GpuUpdates(device, n)
     try:
-        return {"ours": _wall_seconds(device, updates.ours_update), "ours_map": _wall_seconds(device, updates.ours_map_update),
-                "warp": _wall_seconds(device, updates.warp_update)}
+        curve = {f"ours {mode}": _wall_seconds(device, updates.update(mode)) for mode in updates.ours}
+        return {**curve, "warp": _wall_seconds(device, updates.warp_update)}
     finally:
         updates.close()
 
@@ -632,10 +645,12 @@ def main(args) -> int:
         window.switch_to()
         n = 100_000 if quick else 1_000_000
         results["gpu_kernel_vs_bandwidth"], results["gpu_update_vs_warp"], seconds = bench_gpu(cuda, n, repeats)
-        for key in ("ours_update", "ours_map_update", "warp_update"):
-            curves["update"].setdefault(f"gpu {key[:-7]}", {"n": [], "seconds": []})
-            curves["update"][f"gpu {key[:-7]}"]["n"].append(n)
-            curves["update"][f"gpu {key[:-7]}"]["seconds"].append(seconds[key])
+        for key, value in seconds.items():
+            if key.endswith("_update"):
+                label = f"gpu {key[:-7].replace('_', ' ')}"  # "gpu ours auto", "gpu warp"
+                curves["update"].setdefault(label, {"n": [], "seconds": []})
+                curves["update"][label]["n"].append(n)
+                curves["update"][label]["seconds"].append(value)
     elif "gpu" in only:
         for key in ("gpu_kernel_vs_bandwidth", "gpu_update_vs_warp"):
             results[key] = {"goal": GOALS[key], "skipped": "no CUDA device"}

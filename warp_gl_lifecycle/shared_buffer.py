@@ -140,11 +140,12 @@ class SharedBuffer:
         self._ptr, self._size, self._handle = 0, 0, 0
         self._lock = threading.Lock()
         self._views: dict[tuple, Any] = {}
-        fd = self._allocate()
         try:
-            self.gl_buffer = self._import(fd)
-        except BaseException:
+            self.gl_buffer = self._import(self._allocate())
+        except BaseException as exc:
             self.release()
+            if isinstance(exc, gl.GLException):  # pyglet's error check on the extension calls
+                raise SharedBufferUnavailable(f"GL refused the CUDA memory: {exc}") from None
             raise
 
     @property
@@ -225,31 +226,40 @@ class SharedBuffer:
         return fd.value
 
     def _import(self, fd: int) -> int:
-        """GL imports ``fd`` (and owns it from then on) as the storage of a new buffer."""
+        """GL imports ``fd`` (and owns it from then on) as the storage of a new buffer; on failure
+        nothing GL made is left and the fd is closed unless GL took it."""
         import os  # noqa: PLC0415
 
         create, import_fd, storage, delete_memory = _gl_functions()
         while gl.glGetError():  # errors left by others must not be taken for ours
             pass
-        memory = gl.GLuint()
-        create(1, ctypes.byref(memory))
-        import_fd(memory, self._size, _GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd)
-        error = gl.glGetError()
-        if error:
-            delete_memory(1, ctypes.byref(memory))
-            os.close(fd)  # a failed import leaves the fd with us
-            raise SharedBufferUnavailable(f"glImportMemoryFdEXT failed: GL error {error:#x}")
-        buffer = gl.GLuint()
-        gl.glGenBuffers(1, buffer)
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
-        storage(gl.GL_ARRAY_BUFFER, self.nbytes, memory, 0)
-        error = gl.glGetError()
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-        delete_memory(1, ctypes.byref(memory))  # the buffer keeps the data store referenced
-        if error:
-            gl.glDeleteBuffers(1, buffer)
-            raise SharedBufferUnavailable(f"glBufferStorageMemEXT failed: GL error {error:#x}")
+        memory, buffer, imported = gl.GLuint(), gl.GLuint(), False
+        try:
+            create(1, ctypes.byref(memory))
+            import_fd(memory, self._size, _GL_HANDLE_TYPE_OPAQUE_FD_EXT, fd)
+            _gl_check("glImportMemoryFdEXT")
+            imported = True
+            gl.glGenBuffers(1, buffer)
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+            storage(gl.GL_ARRAY_BUFFER, self.nbytes, memory, 0)
+            _gl_check("glBufferStorageMemEXT")
+        except BaseException:
+            if buffer.value:
+                gl.glDeleteBuffers(1, buffer)
+            if not imported:
+                os.close(fd)
+            raise
+        finally:
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+            if memory.value:
+                delete_memory(1, ctypes.byref(memory))  # the buffer keeps its data store referenced
         return buffer.value
+
+
+def _gl_check(what: str) -> None:
+    error = gl.glGetError()
+    if error:
+        raise SharedBufferUnavailable(f"{what} failed: GL error {error:#x}")
 
 
 class _pushed:
