@@ -258,8 +258,9 @@ def test_desktop_user_closing_the_window_ends_the_loop(xvfb_display):
 
 def test_warp_update_instances_ignores_the_transforms_it_is_given_ours_does_not(gl_context):
     """Warp 1.19's ShapeInstancer.update_instances(transforms) keeps them in ``self.transforms`` but
-    recomputes the matrices from the allocation's ``instance_transforms``: nothing moves. Ours
-    moves the instances (floats 12-14 of each matrix are its translation)."""
+    recomputes the matrices from the allocation's ``instance_transforms``: nothing moves; and
+    scalings alone raise AttributeError. Ours moves the instances (floats 12-14 of each matrix
+    are its translation) and scales them."""
     from warp_gl_lifecycle import ShapeInstancer
     from warp_gl_lifecycle.instancer import shared_shape_shader
     from warp_gl_lifecycle.warp_compat import warp_shape_instancer
@@ -283,5 +284,10 @@ def test_warp_update_instances_ignores_the_transforms_it_is_given_ours_does_not(
 
     np.testing.assert_allclose(gl_matrices(ours)[:, 12:15], [[1, 2, 3]] * 4)
     np.testing.assert_allclose(gl_matrices(Buffer)[:, 12:15], [[0, 0, 0]] * 4)
+    doubled = wp.full(4, wp.vec3(2.0, 2.0, 2.0), dtype=wp.vec3, device="cpu")
+    with pytest.raises(AttributeError, match="device"):  # it reads transforms.device, and transforms is None
+        theirs.update_instances(scalings=doubled)
+    ours.update_instances(scalings=doubled)
+    np.testing.assert_allclose(gl_matrices(ours)[:, [0, 5, 10]], 2.0)
     ours.close()
     theirs.close()
