@@ -21,6 +21,25 @@ def _context(gl_context):
 MODES = ["shared", "map"]
 
 
+def release_by(path, holder):
+    """Release the one instancer in the list ``holder`` by ``close()``, or by collection and the
+    next safe point (the list must hold the only reference)."""
+    import gc
+    import warnings
+
+    from warp_gl_lifecycle import flush
+
+    inst = holder.pop()
+    if path == "close":
+        inst.close()
+        return
+    del inst
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)
+        gc.collect()
+    flush()
+
+
 @pytest.mark.parametrize("mode", MODES)
 def test_cuda_instancer_draws_moves_and_draws_again(mode):
     inst = make(device="cuda:0", interop=mode)
@@ -57,23 +76,11 @@ def test_cuda_close_undoes_registration_then_deletes_names():
 
 @pytest.mark.parametrize("path", ["close", "gc"])
 def test_cuda_shared_memory_is_freed_on_close_and_on_collection(path):
-    import gc
-    import warnings
-
-    from warp_gl_lifecycle import flush
-
-    inst = make(device="cuda:0", interop="shared")
-    shared = inst._shared
-    buffers, vaos, _ = owned_names(inst)
-    assert shared.ptr != 0 and inst.instance_transform_gl_buffer in buffers
-    if path == "close":
-        inst.close()
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            del inst
-            gc.collect()
-        flush()
+    holder = [make(device="cuda:0", interop="shared")]
+    shared = holder[0]._shared
+    buffers, vaos, _ = owned_names(holder[0])
+    assert shared.ptr != 0 and holder[0].instance_transform_gl_buffer in buffers
+    release_by(path, holder)
     assert shared.ptr == 0
     assert live_names("buffer", buffers) == [] and live_names("vao", vaos) == []
 
@@ -126,13 +133,9 @@ def test_cuda_exit_scenarios(name, mode):
 
 @pytest.mark.parametrize("path", ["close", "gc"])
 def test_cuda_registration_is_undone_before_its_buffer_is_deleted(monkeypatch, path):
-    import gc
-    import warnings
-
     from pyglet import gl
 
     import warp_gl_lifecycle.warp_compat as compat
-    from warp_gl_lifecycle import flush
 
     events = []
     unregister = compat._unregister
@@ -145,16 +148,9 @@ def test_cuda_registration_is_undone_before_its_buffer_is_deleted(monkeypatch, p
         return delete(count, names)
 
     monkeypatch.setattr(gl, "glDeleteBuffers", recording_delete)
-    inst = make(device="cuda:0", interop="map")
-    buffer = inst.instance_transform_gl_buffer
-    if path == "close":
-        inst.close()
-    else:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ResourceWarning)
-            del inst
-            gc.collect()
-        flush()
+    holder = [make(device="cuda:0", interop="map")]
+    buffer = holder[0].instance_transform_gl_buffer
+    release_by(path, holder)
     assert "undo" in events and ("delete", buffer) in events
     assert events.index("undo") < events.index(("delete", buffer))
 
