@@ -7,7 +7,6 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 import tracemalloc
 import warnings
 
@@ -18,7 +17,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pyglet import gl
 
-from warp_gl_lifecycle import ShapeInstancer, flush, live, track
+from warp_gl_lifecycle import ShapeInstancer, flush, track
 from warp_gl_lifecycle.glresources import GLResources, live_names
 from warp_gl_lifecycle.registry import Reason, Registry
 

@@ -25,7 +25,6 @@ import ctypes
 import json
 import statistics
 import sys
-import time
 from typing import Callable
 
 import numpy as np
