@@ -612,7 +612,7 @@ def main(args) -> int:
     repeats = 3 if quick else 5
     update_sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]
     only = args.only
-    steps = {"registry": 1, "exit": 1, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0}
+    steps = {"registry": 1, "exit": 2, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0}
     progress = Progress(sum(steps[group] for group in only) + (1 if args.plot else 0))
     results: dict[str, Any] = {}
     curves: dict[str, Any] = {"update": {}, "release": {"release_all()": {"n": [], "seconds": []}}}
