@@ -1,5 +1,6 @@
 """CUDA-GL interop paths; skipped without a CUDA device, run on a GPU machine whenever one is lent."""
 
+import logging
 
 import numpy as np
 import pytest
@@ -173,8 +174,11 @@ def test_cuda_without_interop_stages_through_host_memory(monkeypatch, caplog):
 
     monkeypatch.setattr(compat, "register_gl_buffer", refuse)
     monkeypatch.setattr(shared_buffer, "supported", lambda device: (False, "simulated: no GL_EXT_memory_object_fd"))
-    inst = make(device="cuda:0")
+    monkeypatch.setattr("warp_gl_lifecycle.instancer._interop_warned", False)
+    with caplog.at_level(logging.WARNING, logger="warp_gl_lifecycle"):
+        inst = make(device="cuda:0")
     assert inst.interop == "copy" and inst._registration is None and inst._shared is None and inst._host is not None
+    assert [r.getMessage() for r in caplog.records if "host memory" in r.getMessage() and "simulated" in r.getMessage()]
     positions = [(-0.5, -0.5, 0), (0.5, -0.5, 0), (0.0, 0.5, 0)]
     inst.allocate_instances(positions, colors1=[RED, GREEN, BLUE])
     image = draw(inst)
