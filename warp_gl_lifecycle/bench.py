@@ -586,14 +586,14 @@ def plot(path: str, curves: dict) -> None:
     except ImportError:
         raise SystemExit("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'") from None
     fig, (updates, release) = plt.subplots(1, 2, figsize=(11, 4.2))
-    for name, points in curves["update"].items():
-        updates.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
-    updates.set(title="instance update (kernel + upload)", xlabel="instances", ylabel="ms")
-    updates.legend()
-    for name, points in curves["release"].items():
-        release.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
-    release.set(title="exit release of tracked instancers", xlabel="owners", ylabel="ms")
-    release.legend()
+    for axes, panel, title, xlabel in ((updates, "update", "instance update (kernel + upload)", "instances"),
+                                        (release, "release", "exit release of tracked instancers", "owners")):
+        drawn = [(name, points) for name, points in curves[panel].items() if points["n"]]
+        for name, points in drawn:
+            axes.loglog(points["n"], [s * 1e3 for s in points["seconds"]], marker="o", label=name)
+        axes.set(title=title if drawn else f"{title}: not measured in this run", xlabel=xlabel, ylabel="ms")
+        if drawn:
+            axes.legend()
     fig.tight_layout()
     fig.savefig(_parent(path), dpi=110)
 
@@ -657,15 +657,15 @@ def main(args) -> int:
     if args.plot:
         progress.step("plot curve")
         window.switch_to()
-        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]):
-            if n in update_sizes and "cpu" in only:
+        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000, 1_000_000]) if "cpu" in only else []:
+            if n in update_sizes:
                 continue
             _, _, seconds = bench_cpu_update(n, 1)
             for key, value in seconds.items():
                 entry = curves["update"].setdefault(f"cpu {key}", {"n": [], "seconds": []})
                 entry["n"].append(n)
                 entry["seconds"].append(value)
-        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000]) if cuda else []:
+        for n in ([1_000, 10_000] if quick else [1_000, 10_000, 100_000]) if cuda and "gpu" in only else []:
             window.switch_to()
             for key, value in gpu_update_curve(cuda, n).items():
                 entry = curves["update"].setdefault(f"gpu {key}", {"n": [], "seconds": []})
@@ -677,7 +677,7 @@ def main(args) -> int:
         shader = default_shape_shader()
         release_curve = curves["release"]["release_all()"]
         direct_curve = curves["release"].setdefault("deleted by hand", {"n": [], "seconds": []})
-        for n in ([30, 300] if quick else [100, 300, 1_000, 3_000, 10_000]):
+        for n in ([30, 300] if quick else [100, 300, 1_000, 3_000, 10_000]) if "exit" in only else []:
             if n not in release_curve["n"]:
                 release_curve["n"].append(n)
                 release_curve["seconds"].append(_time_release_all(n, shader))
