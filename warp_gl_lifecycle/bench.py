@@ -599,8 +599,12 @@ def plot(path: str, curves: dict) -> None:
 
 
 def main(args) -> int:
+    import importlib.util  # noqa: PLC0415
+
     import pyglet  # noqa: PLC0415
 
+    if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before the long run
+        raise SystemExit("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'")
     pyglet.options["headless"] = True
     import warp as wp  # noqa: PLC0415
 
@@ -690,7 +694,8 @@ def main(args) -> int:
             entry["seconds"] = [entry["seconds"][i] for i in order]
     progress.finish()
     window.switch_to()
-    report = {"machine": machine(), "quick": quick, "results": results}
+    report = {"machine": machine(), "quick": quick, "results": results,
+              **({"curves": curves} if args.plot else {})}  # to plot again elsewhere
     print_table(results)
     if args.json:
         with open(_parent(args.json), "w") as file:
