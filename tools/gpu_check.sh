@@ -24,6 +24,7 @@ step "doctor"
 timeout 30 python3 -m warp_gl_lifecycle doctor 2>&1 | tail -15
 step "demo"
 timeout 45 python3 -m warp_gl_lifecycle demo --out "$out/demo.png" 2>&1 | tail -12
+timeout 45 python3 -m warp_gl_lifecycle demo --interop shared --out "$out/demo-shared.png" 2>&1 | tail -12
 step "bench frame"
 timeout 60 python3 -m warp_gl_lifecycle bench --only frame --json "$out/bench_frame.json" 2>&1 | tail -4
 step "done"

@@ -21,6 +21,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--instances", type=_positive, default=4096, help="number of cubes (default 4096)")
     parser.add_argument("--frames", type=_positive, default=60, help="frames to draw (default 60)")
     parser.add_argument("--device", default=None, help="Warp device (default: cuda:0 if present, else cpu)")
+    parser.add_argument("--interop", default="auto", choices=("auto", "shared", "map", "copy"),
+                        help="how a CUDA instancer hands matrices to GL (default auto; see README)")
     parser.add_argument("--out", default="demo.png", help="PNG file for the last frame (default demo.png)")
     parser.add_argument("--size", default="640x480", help="frame size WIDTHxHEIGHT (default 640x480)")
     parser.add_argument("--leave-open", action="store_true", help="skip close() to show the exit release")
@@ -61,6 +63,7 @@ class Report:
     frames: int = 0
     instances: int = 0
     device: str = ""
+    interop: str = ""
     update_ms: list[float] = field(default_factory=list)
     names: dict = field(default_factory=dict)
     out: str = ""
@@ -72,7 +75,7 @@ class Report:
         alive = sum(len(glresources.live_names(kind, self.names.get(key, []))) for kind, key in _NAME_KINDS)
         per_update = float(np.median(self.update_ms)) if self.update_ms else float("nan")
         print(f"frames drawn          {self.frames}")
-        print(f"instances             {self.instances} on {self.device}")
+        print(f"instances             {self.instances} on {self.device} (interop {self.interop})")
         print(f"instance update       {per_update:.3f} ms median ({per_update * 1e6 / max(self.instances, 1):.1f} ns per instance)")
         print(f"owners released       {stats['released_close']} by close, {stats['released_exit']} at exit, {stats['released_gc']} by gc")
         print(f"GL names alive at end {alive}")
@@ -106,7 +109,7 @@ def main(args) -> int:
     cols = math.ceil(math.sqrt(args.instances))
     spacing = 1.5
     extent = cols * spacing
-    instancer = ShapeInstancer(device=device, name="demo grid")
+    instancer = ShapeInstancer(device=device, name="demo grid", interop=args.interop)
     vertices, indices = cube_mesh()
     instancer.register_shape(vertices, indices, color1=(0.2, 0.6, 1.0))
     transforms = wp.zeros(args.instances, dtype=wp.transform, device=device)
@@ -115,6 +118,7 @@ def main(args) -> int:
     hues = np.linspace(0.0, 1.0, args.instances, endpoint=False)
     colors = np.stack([0.5 + 0.5 * np.cos(2 * np.pi * (hues + k / 3)) for k in range(3)], axis=1)
     instancer.allocate_instances(positions, colors1=colors)
+    report.interop = instancer.interop
     report.names = instancer._gl.names()
 
     shader = instancer.shape_shader
