@@ -8,7 +8,7 @@ import warp as wp
 
 from .conftest import run_scenario
 from .test_kernels import numpy_reference
-from .test_instancer import BLUE, GREEN, RED, dominant, draw, make, owned_names, pixel_at
+from .test_instancer import BLUE, GREEN, RED, dominant, draw, gl_matrices, make, owned_names, pixel_at
 from warp_gl_lifecycle.glresources import live_names
 
 pytestmark = pytest.mark.cuda
@@ -105,17 +105,13 @@ def test_cuda_200_cycles_leave_no_names_nor_device_memory(mode):
 
 @pytest.mark.parametrize("mode", MODES)
 def test_cuda_instance_matrices_reach_gl_unchanged(mode):
-    from pyglet import gl
-
     inst = make(count=1000, device="cuda:0", interop=mode)
     rng = np.random.default_rng(0)
     q = rng.normal(size=(1000, 4))
     q /= np.linalg.norm(q, axis=1, keepdims=True)
     transforms = np.hstack([rng.normal(size=(1000, 3)), q]).astype(np.float32)
     inst.update_instances(wp.array(transforms, dtype=wp.transform, device="cuda:0"))
-    readback = np.empty((1000, 16), np.float32)
-    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, inst.instance_transform_gl_buffer)
-    gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
+    readback = gl_matrices(inst)
     # float64 NumPy, not a CPU kernel: the GPU machine's Warp has no CPU compiler (warp-clang)
     expected = numpy_reference(transforms, np.ones((1000, 3), np.float32)).reshape(1000, 16)
     assert np.abs(readback - expected).max() <= 1e-5 * np.abs(expected).max()

@@ -113,13 +113,18 @@ class TestPixels:
         inst.close()
 
 
-def gl_matrices(inst):
-    """The instance buffer as GL holds it, (N, 16) floats."""
-    readback = np.empty((inst.num_instances, 16), np.float32)
-    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, inst.instance_transform_gl_buffer)
+def gl_floats(buffer, shape):
+    """The start of GL buffer ``buffer`` as GL holds it: float32 of ``shape``."""
+    readback = np.empty(shape, np.float32)
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
     gl.glGetBufferSubData(gl.GL_ARRAY_BUFFER, 0, readback.nbytes, readback.ctypes.data)
     gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
     return readback
+
+
+def gl_matrices(inst):
+    """The instance buffer as GL holds it, (N, 16) floats."""
+    return gl_floats(inst.instance_transform_gl_buffer, (inst.num_instances, 16))
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])

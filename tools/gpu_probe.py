@@ -204,13 +204,11 @@ def interop_costs(device: str, n: int, repeats: int) -> None:
 
 def extensions(device: str, n: int, repeats: int) -> None:
     """Whether GL could import CUDA memory (EXT_memory_object_fd), which needs no map per update."""
-    count = gl.GLint()
-    gl.glGetIntegerv(gl.GL_NUM_EXTENSIONS, count)
-    names = {ctypes.string_at(gl.glGetStringi(gl.GL_EXTENSIONS, i)).decode() for i in range(count.value)}
+    info = gl.current_context.get_info()
     for name in ("GL_EXT_memory_object", "GL_EXT_memory_object_fd", "GL_EXT_semaphore", "GL_EXT_semaphore_fd",
                  "GL_NV_gpu_multicast", "GL_ARB_buffer_storage"):
-        print(f"{name:<30} {'yes' if name in names else 'no'}", flush=True)
-        results[name] = name in names
+        results[name] = info.have_extension(name)
+        print(f"{name:<30} {'yes' if results[name] else 'no'}", flush=True)
     for fn in ("glCreateMemoryObjectsEXT", "glImportMemoryFdEXT", "glNamedBufferStorageMemEXT", "glBufferStorageMemEXT"):
         print(f"pyglet.gl.{fn:<27} {'yes' if hasattr(gl, fn) else 'no'}", flush=True)
 

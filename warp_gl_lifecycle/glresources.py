@@ -17,9 +17,9 @@ This module knows nothing of Warp: CUDA-GL registrations are given to it as plai
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import threading
-import logging
 from typing import Any, Callable, ContextManager, Iterator
 
 try:
@@ -100,10 +100,11 @@ class GLResources:
         return name.value
 
     def delete_buffer(self, name: int) -> None:
-        """Delete one owned buffer now and stop holding it (main thread, a context of its object
-        space current: a buffer replaced before release)."""
+        """Stop holding one buffer (replaced before release) and delete it through pyglet's
+        ``Context.delete_buffer``: now when that is safe, else at the next safe point."""
         self.buffers.remove(name)
-        gl.glDeleteBuffers(1, gl.GLuint(name))
+        self.context.delete_buffer(name)
+        _dirty.add(self.context)
 
     def names(self) -> dict[str, list[int]]:
         """The integer names held, by kind (a copy)."""

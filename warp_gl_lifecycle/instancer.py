@@ -175,7 +175,6 @@ class ShapeInstancer:
         self._host: wp.array | None = None  # pinned host copy of them (CUDA without interop)
         self._mapped = False
         self._launch = None  # the matrix kernel's recorded launch, replayed by every update
-        self._launch_args: list = []  # the arrays it was last given
 
     # -- lifecycle --------------------------------------------------------------------------------
 
@@ -254,7 +253,6 @@ class ShapeInstancer:
             self.instance_color2_buffer = self._gl.gen_buffer()
         self._drop_instance_buffer()
         self._staging = self._host = self._launch = None
-        self._launch_args = []
         try:
             self.interop = self._make_instance_buffer(count)
         except BaseException:
@@ -470,8 +468,8 @@ class ShapeInstancer:
     def _write_matrices(self) -> None:
         """Compute every instance matrix into the GL buffer: one thread per instance on the CPU,
         one per 16-byte row on CUDA (coalesced stores; see :mod:`warp_gl_lifecycle.kernels`).
-        The launch is recorded once per allocation and replayed, which skips ``wp.launch``'s
-        argument packing; only the arrays that changed are set again."""
+        The launch is recorded once per allocation and replayed with this update's arrays, which
+        skips the rest of ``wp.launch``'s work."""
         if self.num_instances == 0:
             return
         if self.device.is_cuda:
@@ -482,11 +480,8 @@ class ShapeInstancer:
             args = (self.instance_transforms, self.instance_scalings, out)
             if self._launch is None:
                 self._launch = wp.launch(kernel, dim=dim, inputs=args[:2], outputs=args[2:], device=self.device, record_cmd=True)
-                self._launch_args = list(args)
-            for index, value in enumerate(args):
-                if value is not self._launch_args[index]:
-                    self._launch.set_param_at_index(index, value)
-                    self._launch_args[index] = value
+            else:
+                self._launch.set_params(args)
             self._launch.launch()
         finally:
             self._unmap()

@@ -32,6 +32,8 @@ from typing import Any
 
 from pyglet import gl
 
+from .warp_compat import cuda_context
+
 __all__ = ["SharedBuffer", "SharedBufferUnavailable", "supported"]
 
 _GL_HANDLE_TYPE_OPAQUE_FD_EXT = 0x9586
@@ -74,27 +76,16 @@ def _cuda() -> Any:
 
 @functools.lru_cache(maxsize=None)
 def _gl_functions() -> tuple[Any, Any, Any, Any]:
-    from pyglet.gl.lib import MissingFunctionException, link_GL  # noqa: PLC0415
+    """pyglet binds no EXT_memory_object entry points: link them as pyglet links its own (a
+    missing one becomes a stub that raises; :func:`supported` checks the extension first)."""
+    from pyglet.gl.lib import link_GL  # noqa: PLC0415
 
-    try:
-        return (
-            link_GL("glCreateMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)]),
-            link_GL("glImportMemoryFdEXT", None, [gl.GLuint, gl.GLuint64, gl.GLenum, gl.GLint]),
-            link_GL("glBufferStorageMemEXT", None, [gl.GLenum, gl.GLsizeiptr, gl.GLuint, gl.GLuint64]),
-            link_GL("glDeleteMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)]),
-        )
-    except MissingFunctionException as exc:  # pragma: no cover - link_GL returns stubs instead
-        raise SharedBufferUnavailable(str(exc)) from None
-
-
-def _context_extensions(context: Any) -> frozenset[str]:
-    cached = getattr(context, "_wgl_extensions", None)  # our own attribute on the pyglet context
-    if cached is None:
-        count = gl.GLint()
-        gl.glGetIntegerv(gl.GL_NUM_EXTENSIONS, count)
-        cached = frozenset(ctypes.string_at(gl.glGetStringi(gl.GL_EXTENSIONS, i)).decode() for i in range(count.value))
-        context._wgl_extensions = cached
-    return cached
+    return (
+        link_GL("glCreateMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)]),
+        link_GL("glImportMemoryFdEXT", None, [gl.GLuint, gl.GLuint64, gl.GLenum, gl.GLint]),
+        link_GL("glBufferStorageMemEXT", None, [gl.GLenum, gl.GLsizeiptr, gl.GLuint, gl.GLuint64]),
+        link_GL("glDeleteMemoryObjectsEXT", None, [gl.GLsizei, ctypes.POINTER(gl.GLuint)]),
+    )
 
 
 def supported(device: Any) -> tuple[bool, str]:
@@ -104,9 +95,10 @@ def supported(device: Any) -> tuple[bool, str]:
         return False, f"{device} is not a CUDA device"
     if gl.current_context is None:
         return False, "no current GL context"
-    missing = {"GL_EXT_memory_object", "GL_EXT_memory_object_fd"} - _context_extensions(gl.current_context)
+    info = gl.current_context.get_info()
+    missing = [name for name in ("GL_EXT_memory_object", "GL_EXT_memory_object_fd") if not info.have_extension(name)]
     if missing:
-        return False, f"the GL context lacks {', '.join(sorted(missing))}"
+        return False, f"the GL context lacks {', '.join(missing)}"
     try:
         _cuda()
     except SharedBufferUnavailable as exc:
@@ -184,7 +176,7 @@ class SharedBuffer:
         if not (ptr or handle):
             return
         cuda = _cuda()
-        with _pushed(self.device):
+        with cuda_context(self.device):
             if ptr:
                 cuda.cuMemUnmap(_u64(ptr), _size_t(size))
                 cuda.cuMemAddressFree(_u64(ptr), _size_t(size))
@@ -205,7 +197,7 @@ class SharedBuffer:
                                requestedHandleTypes=_CU_MEM_HANDLE_TYPE_POSIX_FILE_DESCRIPTOR,
                                location=_Location(_CU_MEM_LOCATION_TYPE_DEVICE, ordinal))
         granularity, handle, ptr, fd = _size_t(), _u64(), _u64(), ctypes.c_int(-1)
-        with _pushed(self.device):
+        with cuda_context(self.device):
             _check(cuda.cuMemGetAllocationGranularity(ctypes.byref(granularity), ctypes.byref(prop), 0),
                    "cuMemGetAllocationGranularity")
             size = -(-self.nbytes // granularity.value) * granularity.value
@@ -260,21 +252,6 @@ def _gl_check(what: str) -> None:
     error = gl.glGetError()
     if error:
         raise SharedBufferUnavailable(f"{what} failed: GL error {error:#x}")
-
-
-class _pushed:
-    """``device``'s CUDA context current on this thread for the block (driver API calls)."""
-
-    __slots__ = ("context",)
-
-    def __init__(self, device: Any) -> None:
-        self.context = ctypes.c_void_p(device.context)
-
-    def __enter__(self) -> None:
-        _check(_cuda().cuCtxPushCurrent_v2(self.context), "cuCtxPushCurrent")
-
-    def __exit__(self, *exc: object) -> None:
-        _cuda().cuCtxPopCurrent_v2(ctypes.byref(ctypes.c_void_p()))
 
 
 def _check(result: int, what: str) -> None:

@@ -72,7 +72,7 @@ def _unregister(registration: Any) -> None:
     if resource:
         from warp._src.context import runtime  # noqa: PLC0415
 
-        with registration.device.context_guard:
+        with cuda_context(registration.device):
             runtime.core.wp_cuda_graphics_unregister_resource(registration.context, resource)
 
 
@@ -86,6 +86,12 @@ def warp_update_vbo_transforms() -> Any:
     from warp._src.render.render_opengl import update_vbo_transforms  # noqa: PLC0415
 
     return update_vbo_transforms
+
+
+def cuda_context(device: Any) -> Any:
+    """A context manager making ``device``'s CUDA context current on this thread, and nothing else
+    (Warp's own guard, as its ``RegisteredGLBuffer.__del__`` uses; safe inside a finalizer)."""
+    return device.context_guard
 
 
 def warp_instancer_registration(instancer: Any) -> Any:
