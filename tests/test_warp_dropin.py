@@ -170,19 +170,30 @@ class TestInProcess:
 
         import warp_gl_lifecycle as wgl
 
+        from warp_gl_lifecycle.instancer import shared_shape_shader
+
         assert wgl.installed()
-        patched_init = OpenGLRenderer.__init__
+        shader = shared_shape_shader()
+        before = ShapeInstancer(shader, "cpu")
         wgl.uninstall()
         try:
             assert not wgl.installed()
-            assert not hasattr(OpenGLRenderer.__init__, "__wrapped__")
-            assert "_wgl_managed" not in OpenGLRenderer.__dict__ and "_wgl_managed" not in ShapeInstancer.__dict__
             import warp as wp
 
             assert not hasattr(wp.RegisteredGLBuffer.map, "__wrapped__")
+            assert not hasattr(OpenGLRenderer.update, "__wrapped__")
+            assert not OpenGLRenderer._wgl_managed.active and not ShapeInstancer._wgl_managed.active
+            after = ShapeInstancer(shader, "cpu")  # made while uninstalled: Warp's own lifecycle
+            assert "_wgl_tracked" not in after.__dict__
+            assert before._wgl_tracked.alive  # tracked before: still released by us, exactly once
         finally:
             assert wgl.install()
-        assert OpenGLRenderer.__init__ is not patched_init and OpenGLRenderer.__init__.__wrapped__ is not None
+        assert OpenGLRenderer._wgl_managed.active
+        again = ShapeInstancer(shader, "cpu")
+        assert again._wgl_tracked.alive
+        for instancer in (before, again):
+            instancer._wgl_tracked.close()
+            assert not instancer._wgl_tracked.alive
 
 
 def python_c(code, **env):

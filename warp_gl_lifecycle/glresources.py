@@ -29,6 +29,8 @@ except ImportError as exc:  # pragma: no cover - exercised by a subprocess test
         "warp_gl_lifecycle needs pyglet for anything that touches OpenGL: pip install 'pyglet>=2'"
     ) from exc
 
+from pyglet.gl.base import Context
+
 from .registry import Reason, logger, registry
 
 __all__ = ["GLResources", "PygletContexts", "current_context", "flush", "is_alive", "live_names"]
@@ -257,11 +259,17 @@ class PygletContexts:
         """Make ``context`` (or a live sibling of its object space) current; restore after.
 
         Yields the context made current, or None when nothing of its object space is alive (its
-        names died with it).
+        names died with it). A key that is not a pyglet context is a plain label: nothing to do.
         """
         if context is gl.current_context and context.canvas is not None:
             return contextlib.nullcontext(context)  # nothing to switch: the common case
+        if not isinstance(context, Context):
+            return contextlib.nullcontext(None)
         return self._switched(context)
+
+    def current(self) -> Any:
+        """The current pyglet context (what :meth:`activate` yields when it made one current)."""
+        return gl.current_context
 
     @contextlib.contextmanager
     def _switched(self, context: Any) -> Iterator[Any]:
@@ -276,7 +284,10 @@ class PygletContexts:
                 previous.set_current()
 
     def flush(self, context: Any) -> None:
-        """Delete the names queued for ``context`` by making it (or a sibling) current."""
+        """Delete the names queued for ``context`` by making it (or a sibling) current.
+        A key that is not a pyglet context has nothing queued."""
+        if not isinstance(context, Context):
+            return
         _dirty.discard(context)
         if not is_alive(context):  # its vertex arrays and framebuffers died with it
             context.doomed_vaos.clear()

@@ -29,10 +29,12 @@ from __future__ import annotations
 import _thread
 import atexit
 import enum
+import functools
 import gc
 import itertools
 import logging
 import os
+import sys
 import threading
 import tracemalloc as _tracemalloc
 import warnings
@@ -73,22 +75,33 @@ class Reason(enum.Enum):
 class ContextHooks(Protocol):
     """What the registry asks of the layer that knows what a context key is.
 
-    Both are called on the main thread only.
+    All three are called on the main thread only. A layer may be handed keys it does not know
+    (any object is a valid key): it must treat those as plain labels, with nothing to activate
+    and nothing to flush.
     """
 
     def activate(self, context: Any) -> ContextManager[Any]:
-        """Make ``context`` current for the body of the ``with``; restore what was current after."""
+        """Make ``context`` current for the body of the ``with`` and yield what was made current
+        (compared with :meth:`current` by identity); restore what was current after."""
+
+    def current(self) -> Any:
+        """What is current now. Lets the registry see that a release switched contexts."""
 
     def flush(self, context: Any) -> None:
         """Run the work deferred for ``context`` (e.g. names queued by collected owners)."""
 
 
 _CLOSE, _GC, _EXIT = Reason.CLOSE, Reason.GC, Reason.EXIT
+#: How many times release_all() goes round when releases track new owners.
+_MAX_ROUNDS = 100
 
 
 class _NoHooks:
     def activate(self, context: Any) -> ContextManager[Any]:
         return nullcontext()
+
+    def current(self) -> Any:
+        return None
 
     def flush(self, context: Any) -> None:
         pass
@@ -120,28 +133,40 @@ class Tracked(weakref.ref):
 
         Meant for the main thread. From another thread no graphics call may be made, so the
         release is handed to the deferred queue (``Reason.GC`` semantics) and completes at the
-        next :func:`run_deferred` on the main thread, or at exit.
+        next :func:`run_deferred` on the main thread, or at exit. A ``BaseException`` raised by
+        the release (``SystemExit``, ``KeyboardInterrupt``) propagates; the owner counts as released.
         """
         return self._registry._close(self)
 
     def detach(self) -> bool:
         """Stop tracking without releasing. Returns False if it was already released or detached."""
-        return self._registry._entries.pop(self.seq, None) is not None
+        return self._registry._claim(self)
 
     def __repr__(self) -> str:
         state = "live" if self.alive else "released"
         return f"<Tracked {self.description} ({state})>"
 
+    def __reduce__(self):
+        raise TypeError(f"{self!r} cannot be copied or pickled: it records one live owner")
+
 
 class _ManagedTracked(Tracked):
     """Record of an instance of a :func:`managed` class: its release runs the class's own bodies,
-    so it needs the instance, and collection is signalled by the class's ``__del__``."""
+    so it needs the instance, and collection is signalled by the class's ``__del__``.
 
-    __slots__ = ()
+    ``running`` is the set of cleanup bodies already run while the instance is being released
+    (None otherwise): each body runs once, however the bodies call each other."""
+
+    __slots__ = ("running",)
 
 
 class Registry:
-    """Live owners, by creation order. Most code uses the module-level :data:`registry`."""
+    """Live owners, by creation order. Most code uses the module-level :data:`registry`.
+
+    The claim: whoever removes an owner's entry from ``_entries`` (one atomic ``dict.pop``) is
+    the one path that releases it. A managed owner is claimed only together with the instance
+    its cleanup needs: a record whose instance is being collected is left for its ``__del__``.
+    """
 
     def __init__(self) -> None:
         self._entries: dict[int, Tracked] = {}
@@ -150,8 +175,13 @@ class Registry:
         # Owners claimed off the main thread or by a managed __del__, waiting for a safe point:
         # (record, owner or None, what to count it as). Appended from finalizers; drained below.
         self._deferred: list[tuple[Tracked, Any, str]] = []
-        self._contexts: list[Any] = []
+        # Context keys by id, in order of first appearance: a weak reference, or a _Strong that
+        # counts the live owners of a key that cannot be weakly referenced.
+        self._contexts: dict[int, Any] = {}
+        self._strong_contexts = 0
+        self._armed_at = -1  # atexit's hook count just after this registry's hook was (re)registered
         self._hooks: ContextHooks = _NoHooks()
+        self._current: Callable[[], Any] | None = self._hooks.current
         self._exiting = False
         self._warn_now = True
         self._debug_now = False
@@ -167,7 +197,7 @@ class Registry:
         release: Callable[[Reason], None],
         *,
         context: Any = None,
-        kind: str | None = None,
+        kind: str | type | None = None,
         name: str | None = None,
         warn: bool = True,
     ) -> Tracked:
@@ -176,16 +206,20 @@ class Registry:
         ``release`` must not refer to ``owner`` (or the owner would never be collected). With
         ``Reason.GC`` it runs inside a finalizer or on a foreign thread and may only queue work;
         with ``CLOSE``/``EXIT`` it runs on the main thread with ``context`` current. ``context``
-        is an opaque key naming where the owner's resources live; ``kind`` and ``name`` describe
-        the owner in :func:`live`, logs and warnings. Thread-safe.
+        is an opaque key naming where the owner's resources live (a key that cannot be weakly
+        referenced is remembered only while an owner uses it); ``kind`` (a str or a class) and
+        ``name`` (a str) describe the owner in :func:`live`, logs and warnings; ``warn`` (a bool)
+        asks for a ``ResourceWarning`` when it is released unclosed. Bad arguments raise
+        ``TypeError``/``ValueError`` before anything is tracked. Thread-safe.
         """
         if not callable(release):
             raise TypeError(f"release must be callable, got {type(release).__name__}")
+        _check_description(kind, name, warn)
         return self._add(Tracked, owner, self._collected, release, context, kind, name, warn)
 
     def live(self) -> list[Tracked]:
         """The owners still tracked, oldest first."""
-        return sorted(self._entries.values(), key=_seq)
+        return sorted(list(self._entries.values()), key=_seq)
 
     def stats(self) -> dict[str, int]:
         """Counts: ``tracked`` now, ``created`` in all, ``released_close``/``_gc``/``_exit``,
@@ -204,7 +238,10 @@ class Registry:
     def release_all(self) -> int:
         """Release every live owner and every deferred one, newest first, then flush each context.
 
-        This is what the exit hook does; call it on the main thread. Returns how many were released.
+        This is what the exit hook does; call it on the main thread. Owners tracked by a release
+        are released too (in further rounds). A ``BaseException`` raised by one release
+        (``SystemExit``, ``KeyboardInterrupt``) does not stop the others: it is re-raised once
+        all are released (at exit it is logged instead). Returns how many were released.
         """
         # As weakref.finalize's exit function does: no collection while we release (a collection
         # would only find owners we hold anyway, and costs a pass over every live object).
@@ -217,38 +254,60 @@ class Registry:
                 gc.enable()
 
     def _release_all(self) -> int:
+        released, interrupted = 0, None
+        for _ in range(_MAX_ROUNDS):
+            claimed = self._claim_all()
+            if not claimed:
+                break
+            self._warn_now = _resource_warnings_shown(claimed)
+            self._debug_now = logger.isEnabledFor(logging.DEBUG)
+            interrupted = self._run_in_order(claimed, None) or interrupted
+            released += len(claimed)
+        else:
+            logger.warning("%d owners are still being tracked after %d rounds of releases that each "
+                           "tracked new owners; the rest is left to exit", len(self._entries), _MAX_ROUNDS)
+        for context in reversed(self._live_contexts()):
+            self._flush(context)
+        if interrupted is not None and not self._exiting:
+            raise interrupted
+        return released
+
+    def _claim_all(self) -> list[tuple[Tracked, Any, str]]:
+        """Claim every live owner (newest first, merged with the deferred ones)."""
         deferred = self._take_deferred()
-        pop = self._entries.pop
         claimed = []
         for t in list(self._entries.values()):  # insertion order is creation order
-            # Only a managed owner's cleanup needs the owner itself (held until it has run).
-            owner = t() if t.__class__ is _ManagedTracked else None
-            if pop(t.seq, None) is not None:  # the claim: whoever pops an entry releases it
+            owner = None
+            if t.__class__ is _ManagedTracked:  # its cleanup needs the instance itself
+                owner = t()
+                if owner is None:  # being collected right now: its __del__ will defer it
+                    continue
+            if self._claim(t):
                 claimed.append((t, owner, "exit"))
         claimed.reverse()
         if deferred:
             claimed = sorted(claimed + deferred, key=_newest_first)
-        self._warn_now = _resource_warnings_shown(claimed)
-        self._debug_now = logger.isEnabledFor(logging.DEBUG)
-        self._run_in_order(claimed, None)
-        for context in reversed(self._live_contexts()):
-            self._flush(context)
-        return len(claimed)
+        return claimed
 
     def run_deferred(self) -> int:
         """A safe point: run deferred releases, oldest first, then flush each context's queue.
 
-        Call on the main thread, e.g. between frames; elsewhere it does nothing. Returns how
-        many deferred releases ran.
+        Call on the main thread, e.g. between frames; elsewhere it does nothing. A
+        ``BaseException`` raised by one release does not stop the others; it is re-raised after.
+        Returns how many deferred releases ran.
         """
-        if threading.current_thread() is not self._main_thread:
+        if _get_ident() != self._main_ident:
             return 0
         claimed = self._take_deferred()
-        self._warn_now = _resource_warnings_shown(claimed)
-        self._debug_now = logger.isEnabledFor(logging.DEBUG)
-        self._run_in_order(claimed, _GC)
+        interrupted = None
+        if claimed:
+            self._warn_now = _resource_warnings_shown(claimed)
+            self._debug_now = logger.isEnabledFor(logging.DEBUG)
+            interrupted = self._run_in_order(claimed, _GC)
         for context in self._live_contexts():
             self._flush(context)
+        if interrupted is not None:
+            raise interrupted
         return len(claimed)
 
     def pending(self) -> int:
@@ -258,9 +317,10 @@ class Registry:
     def use_hooks(self, hooks: ContextHooks) -> None:
         """Install the layer that activates and flushes contexts."""
         self._hooks = hooks
+        self._current = getattr(hooks, "current", None)
 
     def contexts(self) -> list[Any]:
-        """Context keys seen so far that are still alive, in order of first appearance."""
+        """Context keys in use that are still alive, in order of first appearance."""
         return self._live_contexts()
 
     # -- internals ------------------------------------------------------------------------------
@@ -276,25 +336,61 @@ class Registry:
         t.warn = warn
         t.allocated = _allocation_site(owner) if _is_tracing() else None
         t._registry = self
+        if context is not None:
+            self._use_context(context)
         self._entries[seq] = t
-        if context is not None and not any(ref() is context for ref in self._contexts):
-            self._new_context(context)
         return t
 
-    def _new_context(self, context) -> None:
+    def _claim(self, t: Tracked) -> bool:
+        """Take ``t``'s entry: True for exactly one caller, who must then release (or detach) it."""
+        if self._entries.pop(t.seq, None) is None:
+            return False
+        if self._strong_contexts and t.context is not None:
+            self._unuse_context(t.context)
+        return True
+
+    def _use_context(self, context: Any) -> None:
+        key = id(context)
+        ref = self._contexts.get(key)
+        if ref is not None and ref() is context:
+            if ref.__class__ is _Strong:
+                ref.users += 1
+            return
         try:
-            ref = weakref.ref(context)
+            ref = weakref.ref(context, functools.partial(self._context_died, key))
         except TypeError:
             ref = _Strong(context)
-        self._contexts.append(ref)
-        # Re-arm: atexit runs the newest hook first, so stay newer than anything that tears down
-        # the contexts we just learned about.
-        atexit.unregister(self._exit_hook)
-        atexit.register(self._exit_hook)
+            self._strong_contexts += 1
+        self._contexts[key] = ref
+        self._arm_exit_hook()
+
+    def _arm_exit_hook(self) -> None:
+        """Re-register the exit hook if hooks were registered since it was: atexit runs the newest
+        hook first, so stay newer than anything that tears down the contexts we learn about.
+        (Unregistering costs a pass over every atexit hook: done only when the count changed.)"""
+        count = _atexit_count()
+        if count != self._armed_at:
+            atexit.unregister(self._exit_hook)
+            atexit.register(self._exit_hook)
+            self._armed_at = _atexit_count()
+
+    def _unuse_context(self, context: Any) -> None:
+        key = id(context)
+        ref = self._contexts.get(key)
+        if ref.__class__ is _Strong and ref.value is context:
+            ref.users -= 1
+            if ref.users == 0:
+                del self._contexts[key]
+                self._strong_contexts -= 1
+
+    def _context_died(self, key: int, ref: Any) -> None:
+        # Weak-reference callback (any thread): forget the key unless the id was taken again.
+        if self._contexts.get(key) is ref:
+            self._contexts.pop(key, None)
 
     def _live_contexts(self) -> list[Any]:
-        self._contexts = [ref for ref in self._contexts if ref() is not None]
-        return [ref() for ref in self._contexts]
+        contexts = (ref() for ref in list(self._contexts.values()))
+        return [context for context in contexts if context is not None]
 
     def _take_deferred(self) -> list[tuple[Tracked, Any, str]]:
         # Finalizers may append while we read: take a counted slice, as pyglet does for its lists.
@@ -303,38 +399,51 @@ class Registry:
         del self._deferred[:count]
         return taken
 
-    def _close(self, t: Tracked) -> bool:
-        owner = t()
+    def _close(self, t: Tracked, owner: Any = None) -> bool:
+        managed_record = t.__class__ is _ManagedTracked
+        if managed_record:
+            owner = owner if owner is not None else t()
+            if owner is None:  # being collected right now: its __del__ will defer it
+                return False
         if self._entries.pop(t.seq, None) is None:
             return False
+        context = t.context
+        if context is not None and self._strong_contexts:
+            self._unuse_context(context)
         if _get_ident() != self._main_ident:
-            if t.__class__ is _ManagedTracked:
+            if managed_record:
                 self._deferred.append((t, owner, "close"))
             else:
                 self._run_in_finalizer(t, "close")
-        elif t.context is None and t.__class__ is Tracked:  # the hot path of track() + close()
+        elif context is None and not managed_record:  # the hot path of track() + close()
             release, t.release = t.release, _released
             try:
                 release(_CLOSE)
             except Exception as exc:  # noqa: BLE001
                 self._counts["errors"] += 1
                 _log_failure(t, _CLOSE, exc)
+            except BaseException:
+                self._counts["errors"] += 1
+                raise
             else:
                 self._counts["close"] += 1
         else:
-            self._run(t, _CLOSE, owner, "close")
+            interrupted = self._run_in_order([(t, owner, "close")], _CLOSE)
+            if interrupted is not None:
+                raise interrupted
         return True
 
     def _collected(self, t: Tracked) -> None:
         # Weak-reference callback: runs inside the collector, on any thread, possibly during
         # interpreter teardown. No import and no graphics call here; see _run_in_finalizer.
-        if self._entries.pop(t.seq, None) is not None:
+        if self._claim(t):
             self._run_in_finalizer(t, "gc")
 
     def _run_in_finalizer(self, t: Tracked, label: str) -> None:
         """Release with ``Reason.GC``, without activating a context (finalizer or foreign thread)."""
+        release, t.release = t.release, _released
         try:
-            t.release(Reason.GC)
+            release(Reason.GC)
         except BaseException as exc:  # noqa: BLE001 - a finalizer must not raise
             self._counts["errors"] += 1
             if not self._exiting:
@@ -343,61 +452,52 @@ class Registry:
             self._counts[label] += 1
             if t.warn and label == "gc" and not self._exiting:
                 _warn_unclosed(t, Reason.GC)
-        t.release = _released
 
-    def _run(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
-        """Release one owner on the main thread with its context current."""
-        if t.context is None:
-            self._invoke(t, reason, owner, label)
-            return
-        try:
-            activation = self._hooks.activate(t.context)
-            activation.__enter__()
-        except Exception as exc:  # noqa: BLE001
-            self._activation_failed(t, exc)
-            activation = None
-        try:
-            self._invoke(t, reason, owner, label)
-        finally:
-            if activation is not None:
-                activation.__exit__(None, None, None)
+    def _run_in_order(self, claimed: list[tuple[Tracked, Any, str]], reason: Reason | None) -> BaseException | None:
+        """Release each claimed owner in list order, each with its own context current.
 
-    def _run_in_order(self, claimed: list[tuple[Tracked, Any, str]], reason: Reason | None) -> None:
-        """Release each claimed owner in list order; a context stays current across consecutive
-        owners of that context (one switch per run of them, not one per owner)."""
-        active, activation = None, None
+        A context made current stays so across consecutive owners of that context, unless a
+        release switched away from it (checked with the hooks' ``current()``): then it is made
+        current again. Returns the first ``BaseException`` (not ``Exception``) a release raised,
+        after releasing all the others.
+        """
+        interrupted = None
+        active, target, activation = None, None, None
+        current = self._current
         try:
             for t, owner, label in claimed:
-                if t.context is not active:
+                context = t.context
+                if context is not None and (
+                    context is not active or activation is None or current is None or current() is not target
+                ):
                     if activation is not None:
                         activation.__exit__(None, None, None)
-                    active, activation = t.context, None
-                    if active is not None:
-                        try:
-                            activation = self._hooks.activate(active)
-                            activation.__enter__()
-                        except Exception as exc:  # noqa: BLE001
-                            self._activation_failed(t, exc)
-                            activation = None
-                self._invoke(t, reason or (_EXIT if label == "exit" else _GC), owner, label)
-                if t.__class__ is _ManagedTracked and activation is not None:
-                    # A class's own cleanup may switch contexts: activate afresh for the next owner.
-                    activation.__exit__(None, None, None)
-                    active, activation = None, None
+                    active, activation = context, None
+                    try:
+                        activation = self._hooks.activate(context)
+                        target = activation.__enter__()
+                    except Exception as exc:  # noqa: BLE001
+                        self._activation_failed(t, exc)
+                        activation = None
+                error = self._invoke(t, reason or (_EXIT if label == "exit" else _GC), owner, label)
+                if error is not None and interrupted is None:
+                    interrupted = error
         finally:
             if activation is not None:
                 activation.__exit__(None, None, None)
+        return interrupted
 
     def _activation_failed(self, t: Tracked, exc: Exception) -> None:
         self._counts["errors"] += 1
         logger.warning("making the context of %s current failed: %s: %s", t.description, type(exc).__name__, exc)
 
-    def _invoke(self, t: Tracked, reason: Reason, owner: Any, label: str) -> None:
-        """Call the release action once (its context already current) and account for it."""
+    def _invoke(self, t: Tracked, reason: Reason, owner: Any, label: str) -> BaseException | None:
+        """Call the release action once (its context already current) and account for it.
+        Returns (does not raise) a ``BaseException`` that is not an ``Exception``."""
         release, t.release = t.release, _released
         if t.__class__ is _ManagedTracked:  # its cleanup needs the owner itself
             if owner is None:
-                return
+                return None
             argument = owner
         else:
             argument = reason
@@ -406,13 +506,18 @@ class Registry:
         except Exception as exc:  # noqa: BLE001 - one failure must not stop the others
             self._counts["errors"] += 1
             _log_failure(t, reason, exc)
-            return
+            return None
+        except BaseException as exc:  # noqa: BLE001 - SystemExit, KeyboardInterrupt: after the others
+            self._counts["errors"] += 1
+            _log_failure(t, reason, exc)
+            return exc
         self._counts[label] += 1
         if label != "close":
             if self._debug_now:
                 logger.debug("released %s (%s)", t.description, label)
             if t.warn and self._warn_now:
                 _warn_unclosed(t, reason)
+        return None
 
     def _flush(self, context) -> None:
         try:
@@ -429,41 +534,56 @@ class Registry:
         """
         self._entries = {}
         self._deferred = []
-        self._contexts = []
+        self._contexts = {}
+        self._strong_contexts = 0
         self._main_thread = threading.main_thread()
         self._main_ident = _get_ident()
 
     def _exit_hook(self) -> None:
         self._exiting = True
-        self.release_all()
+        try:
+            self.release_all()
+        except BaseException as exc:  # noqa: BLE001 - nothing may escape an exit hook
+            logger.warning("the exit release was interrupted: %s: %s", type(exc).__name__, exc)
 
     # -- managed classes ------------------------------------------------------------------------
 
-    def _track_managed(self, owner, release, context, kind) -> Tracked:
-        return self._add(_ManagedTracked, owner, None, release, context, kind, None, True)
+    def _track_managed(self, owner, kind) -> _ManagedTracked:
+        t = self._add(_ManagedTracked, owner, None, _release_managed, None, kind, None, True)
+        t.running = None
+        return t
 
     def _set_context(self, t: Tracked, context: Any) -> None:
         """The owner's resources turned out to live in ``context`` (known only after it was built)."""
+        if t.context is not None and self._strong_contexts and t.alive:
+            self._unuse_context(t.context)
         t.context = context
-        if context is not None and not any(ref() is context for ref in self._contexts):
-            self._new_context(context)
+        if context is not None and t.alive:
+            self._use_context(context)
 
     def _defer_collected(self, t: Tracked, owner: Any) -> None:
         """From a managed owner's ``__del__``: keep the owner until the main thread releases it."""
-        if self._entries.pop(t.seq, None) is not None:
+        if self._claim(t):
             self._deferred.append((t, owner, "gc"))  # resurrects the owner until then
 
 
 class _Strong:
-    """Stands in for a weak reference to a context key that cannot be weakly referenced."""
+    """Stands in for a weak reference to a context key that cannot be weakly referenced, and
+    counts the live owners that use it (the key is forgotten with the last of them)."""
 
-    __slots__ = ("value",)
+    __slots__ = ("value", "users")
 
     def __init__(self, value):
         self.value = value
+        self.users = 1
 
     def __call__(self):
         return self.value
+
+
+def _atexit_count() -> int:
+    count = getattr(atexit, "_ncallbacks", None)
+    return count() if count is not None else -2  # unknown: always re-arm
 
 
 def _seq(t: Tracked) -> int:
@@ -476,6 +596,17 @@ def _newest_first(item: tuple) -> int:
 
 def _released(*_args) -> None:
     """Release action of an owner that has been released: does nothing."""
+
+
+def _check_description(kind: Any, name: Any, warn: Any) -> None:
+    if kind is not None and kind.__class__ is not str and not isinstance(kind, type):
+        raise TypeError(f"kind must be a str or a class, got {type(kind).__name__} {kind!r}")
+    if kind == "":
+        raise ValueError("kind must not be empty")
+    if name is not None and name.__class__ is not str:
+        raise TypeError(f"name must be a str or None, got {type(name).__name__} {name!r}")
+    if warn is not True and warn is not False:
+        raise TypeError(f"warn must be True or False, got {type(warn).__name__} {warn!r}")
 
 
 def _log_failure(t: Tracked, reason: Reason, exc: BaseException) -> None:
@@ -495,10 +626,8 @@ def _resource_warnings_shown(claimed: list | None = None) -> bool:
             continue
         if message is not None and not message.match(sample):
             continue
-        if module is not None and not module.match(__name__):
-            continue
-        if lineno:
-            return True  # a filter for one line: let warnings decide, owner by owner
+        if module is not None or lineno:
+            return True  # a filter for one module or line: let warnings decide, owner by owner
         return action != "ignore"
     return True
 
@@ -517,106 +646,288 @@ def _allocation_site(owner: Any) -> Any:
     return site
 
 
+_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+def _outside_package(filename: str) -> bool:
+    return not filename.startswith(_PACKAGE_DIR)
+
+
+def _warning_site(t: Tracked) -> tuple[str, int]:
+    """Where a ResourceWarning about ``t`` should point: the user's line that allocated the owner
+    (when tracemalloc recorded it), else the innermost user frame now (the line where the owner
+    was dropped or the safe point ran), else ``sys:1`` as Python's own warnings at exit."""
+    if t.allocated is not None:
+        for frame in reversed(list(t.allocated)):  # most recent call last
+            if _outside_package(frame.filename):
+                return frame.filename, frame.lineno
+    frame = sys._getframe(1)
+    while frame is not None:
+        if _outside_package(frame.f_code.co_filename):
+            return frame.f_code.co_filename, frame.f_lineno
+        frame = frame.f_back
+    return "sys", 1
+
+
 def _warn_unclosed(t: Tracked, reason: Reason) -> None:
-    """``ResourceWarning: unclosed ...``, with where the owner was allocated when tracemalloc
-    was tracing at the time (as Python does for unclosed files and asyncio in debug mode)."""
+    """``ResourceWarning: unclosed ...`` pointing at the user's code, with where the owner was
+    allocated when tracemalloc was tracing at the time (as Python does for unclosed files and
+    asyncio in debug mode). Raised as an error (``-W error``), it goes to ``sys.unraisablehook``,
+    as Python reports an unclosed file's warning raised in a finalizer."""
     when = "at exit" if reason is Reason.EXIT else "by garbage collection"
     message = f"unclosed {t.description}, released {when}"
     if t.allocated is not None:
         lines = (line.rstrip("\n") for line in t.allocated.format())
         message += "\nObject allocated at (most recent call last):\n" + "\n".join(lines)
     try:
-        warnings.warn(message, ResourceWarning, stacklevel=2)
-    except Exception:  # noqa: BLE001 - e.g. -W error::ResourceWarning inside a finalizer
-        pass
+        filename, lineno = _warning_site(t)
+        warnings.warn_explicit(message, ResourceWarning, filename, lineno)
+    except Exception as exc:  # noqa: BLE001 - e.g. -W error::ResourceWarning: report it unraisable
+        _report_unraisable(exc)
 
 
-class _ManagedRelease:
-    """Release action of a :func:`managed` class: a given cleanup, or the class's original
-    ``close`` body then its ``__del__`` body."""
+class _UnraisableReport:
+    """Hands an exception to ``sys.unraisablehook`` the way CPython reports one from a finalizer
+    (there is no public call for it): by raising it from a ``__del__``."""
 
-    __slots__ = ("bodies",)
+    __slots__ = ("error",)
 
-    def __init__(self, *bodies):
-        self.bodies = [body for body in bodies if body is not None]
+    def __init__(self, error: BaseException) -> None:
+        self.error = error
 
-    def __call__(self, owner: Any) -> None:
-        for body in self.bodies:
-            body(owner)
+    def __del__(self) -> None:
+        error, self.error = self.error, None
+        raise error
+
+
+def _report_unraisable(error: BaseException) -> None:
+    _UnraisableReport(error)  # dropped at once: its __del__ raises into sys.unraisablehook
+
+
+# -- managed classes ---------------------------------------------------------------------------
+
+_PATCHED = ("__init__", "close", "__del__", "__getstate__", "__setstate__")
+
+
+def _release_managed(owner: Any) -> None:
+    """Release action of every managed instance (main thread, its context current).
+
+    Calls ``type(owner).close`` then ``type(owner).__del__`` with the instance's record in
+    *running* mode, in which each managed class's wrapper runs that class's cleanup body instead
+    of claiming the instance again; each body runs at most once, however the bodies call each
+    other (``super().close()``, a ``__del__`` that calls ``close()``). Bodies no call reached (a
+    subclass that forgot ``super().close()``) run last, most derived class first. Every body runs
+    even if one raises; the first error is raised after.
+    """
+    t = owner.__dict__["_wgl_tracked"]
+    t.running = set()
+    first_error = None
+    steps = [getattr(type(owner), "close", None), getattr(type(owner), "__del__", None)]
+    for klass in type(owner).__mro__:
+        manager = klass.__dict__.get("_wgl_managed")
+        if manager is not None:
+            steps += [functools.partial(_run_body, manager.close_body), functools.partial(_run_body, manager.del_body)]
+    try:
+        for step in steps:
+            if step is None:
+                continue
+            try:
+                step(owner)
+            except BaseException as exc:  # noqa: BLE001 - the other bodies still run
+                if first_error is None:
+                    first_error = exc
+    finally:
+        t.running = None
+    if first_error is not None:
+        raise first_error
+
+
+def _run_body(body: Callable | None, owner: Any) -> Any:
+    """Run one cleanup body of ``owner`` while it is being released, unless it has run already."""
+    running = owner.__dict__["_wgl_tracked"].running
+    if body is None or body in running:
+        return None
+    running.add(body)
+    return body(owner)
+
+
+def _record_of(instance: Any) -> _ManagedTracked | None:
+    try:
+        return instance.__dict__.get("_wgl_tracked")
+    except AttributeError:
+        return None
+
+
+def _releasing(t: _ManagedTracked) -> bool:
+    """True while ``t``'s instance is being released on this thread (the main thread)."""
+    return t.running is not None and _get_ident() == t._registry._main_ident
 
 
 class Managed:
-    """What :func:`managed` did to one class: lets instances made before be adopted, and undoes it."""
+    """What :func:`managed` did to one class (and, derived from it, to each subclass).
 
-    def __init__(self, cls: type, registry: Registry, context, kind: str, release) -> None:
+    ``adopt(instance)`` tracks an instance created before; ``restore()`` stops tracking new
+    instances; ``close_body``/``del_body`` are the class's cleanup bodies run on release.
+    """
+
+    def __init__(self, cls: type, registry: Registry, context, kind: str, release, parent: "Managed | None" = None) -> None:
         self.cls = cls
         self.registry = registry
         self.context = context
         self.kind = kind
-        self.originals = {name: cls.__dict__[name] for name in ("__init__", "close", "__del__") if name in cls.__dict__}
-        original_close = _unwrapped(getattr(cls, "close", None))
-        original_del = _unwrapped(getattr(cls, "__del__", None))
-        self.release = _ManagedRelease(release) if release is not None else _ManagedRelease(original_close, original_del)
-        self._patch(cls.__init__, original_close)
+        self.parent = parent
+        self.active = True
+        self.originals = {name: cls.__dict__[name] for name in _PATCHED if name in cls.__dict__}
+        if parent is None:  # the class given to managed(): its own or inherited bodies
+            self.close_body = release if release is not None else _unwrapped(getattr(cls, "close", None))
+            self.del_body = None if release is not None else _unwrapped(getattr(cls, "__del__", None))
+            names = _PATCHED
+        else:  # a subclass: only what it defines itself; the rest is inherited from the base's wrappers
+            self.close_body = self.originals.get("close")
+            self.del_body = self.originals.get("__del__")
+            names = tuple(name for name in _PATCHED if name in self.originals)
+        self._patch(names)
+        if parent is None:
+            self._patch_init_subclass()
+        for sub in cls.__subclasses__():
+            self._manage_subclass(sub)
 
     def adopt(self, instance: Any) -> Tracked:
         """Track an instance created before the class was managed (idempotent)."""
-        t = instance.__dict__.get("_wgl_tracked")
+        t = _record_of(instance)
         if t is None:
-            t = self.registry._track_managed(instance, self.release, None, self.kind)
-            instance._wgl_tracked = t
+            t = self.registry._track_managed(instance, self.kind)
+            instance.__dict__["_wgl_tracked"] = t
             self._bind_context(instance, t)
         return t
 
     def restore(self) -> None:
-        """Put the class's own methods back; instances tracked so far stay tracked."""
-        for name in ("__init__", "close", "__del__"):
-            if name in self.originals:
-                setattr(self.cls, name, self.originals[name])
-            elif name in self.cls.__dict__:
-                delattr(self.cls, name)
-        del self.cls._wgl_managed
+        """Stop tracking new instances of the class and its subclasses: from now on they behave
+        exactly as the class's own methods make them. Instances tracked so far stay tracked and
+        are still released exactly once (by ``close()``, collection or exit); for them the thin
+        wrappers stay in place, so that the class's ``__del__`` does not run their cleanup again.
+        """
+        self._set_active(False)
+
+    def _set_active(self, active: bool) -> None:
+        self.active = active
+        for sub in self.cls.__subclasses__():
+            manager = sub.__dict__.get("_wgl_managed")
+            if manager is not None and manager.parent is self:
+                manager._set_active(active)
+
+    def _manage_subclass(self, sub: type) -> None:
+        if "_wgl_managed" not in sub.__dict__:
+            Managed(sub, self.registry, self.context, sub.__name__, None, parent=self)
 
     def _bind_context(self, instance, t: Tracked) -> None:
         if self.context is not None:
-            self.registry._set_context(t, self.context(instance))
+            try:
+                context = self.context(instance)
+            except Exception as exc:  # noqa: BLE001 - a half-built instance may not know it
+                logger.debug("no context for %s: %s: %s", t.description, type(exc).__name__, exc)
+                context = None
+            self.registry._set_context(t, context)
 
-    def _patch(self, original_init, original_close) -> None:
-        manager = self
+    def _patch_init_subclass(self) -> None:
+        """Subclasses defined later are managed as they are created (their own bodies too)."""
+        manager, cls = self, self.cls
+        original = cls.__dict__.get("__init_subclass__")
+
+        def __init_subclass__(sub, **kwargs):
+            if original is not None:
+                original.__func__(sub, **kwargs)
+            else:
+                super(cls, sub).__init_subclass__(**kwargs)
+            manager._manage_subclass(sub)
+
+        cls.__init_subclass__ = classmethod(__init_subclass__)
+
+    def _patch(self, names: tuple[str, ...]) -> None:
+        manager, cls = self, self.cls
+        original_init = _unwrapped(getattr(cls, "__init__"))
+        original_close = _unwrapped(getattr(cls, "close", None))
+        original_del = _unwrapped(getattr(cls, "__del__", None))
+        original_getstate = self.originals.get("__getstate__") or _unwrapped(getattr(cls, "__getstate__", None))
+        original_setstate = self.originals.get("__setstate__") or _unwrapped(getattr(cls, "__setstate__", None))
 
         def __init__(self, *args, **kwargs):
-            if self.__dict__.get("_wgl_tracked") is not None:  # a managed base class's __init__ again
+            if not manager.active or _record_of(self) is not None:  # untracked, or a base's __init__ again
                 return original_init(self, *args, **kwargs)
             # Tracked before its body runs, so that what it creates is newer and released first.
-            t = self._wgl_tracked = manager.registry._track_managed(self, manager.release, None, manager.kind)
+            t = manager.registry._track_managed(self, manager.kind)
+            self.__dict__["_wgl_tracked"] = t  # also for frozen dataclasses
             try:
                 original_init(self, *args, **kwargs)
             except BaseException:
-                t.detach()
+                manager._bind_context(self, t)
+                manager.registry._close(t, self)  # what it acquired before failing is released now
                 raise
             manager._bind_context(self, t)
 
         def close(self):
-            t = self.__dict__.get("_wgl_tracked")
+            t = _record_of(self)
             if t is None:  # never tracked: behave as the original
                 return original_close(self) if original_close is not None else None
-            t.close()
+            if _releasing(t):
+                return _run_body(manager.close_body, self)
+            t._registry._close(t, self)
             return None
 
         def __del__(self):
-            t = self.__dict__.get("_wgl_tracked")
-            if t is not None:
-                t._registry._defer_collected(t, self)
+            t = _record_of(self)
+            if t is None:
+                if original_del is not None:
+                    original_del(self)
+                return
+            if _releasing(t):
+                _run_body(manager.del_body, self)
+                return
+            t._registry._defer_collected(t, self)
 
-        __init__.__wrapped__ = original_init
-        close.__wrapped__ = original_close
-        __del__.__wrapped__ = _unwrapped(getattr(self.cls, "__del__", None))
-        for function in (__init__, close, __del__):
-            function.__doc__ = getattr(function.__wrapped__, "__doc__", None)
-        self.cls.__init__ = __init__
-        self.cls.close = close
-        self.cls.__del__ = __del__
-        self.cls._wgl_managed = self
+        def __getstate__(self):
+            state = original_getstate(self) if original_getstate is not None else self.__dict__
+            return _without_record(state)
+
+        def __setstate__(self, state):
+            if original_setstate is not None:
+                original_setstate(self, state)
+            else:
+                _set_state(self, state)
+            if manager.active:
+                manager.adopt(self)  # a copy (or an unpickled instance) is an owner of its own
+
+        wrappers = {"__init__": __init__, "close": close, "__del__": __del__,
+                    "__getstate__": __getstate__, "__setstate__": __setstate__}
+        wrapped = {"__init__": original_init, "close": original_close, "__del__": original_del,
+                   "__getstate__": original_getstate, "__setstate__": original_setstate}
+        for name in names:
+            function = wrappers[name]
+            function.__wrapped__ = wrapped[name]
+            function.__doc__ = getattr(wrapped[name], "__doc__", None)
+            setattr(cls, name, function)
+        cls._wgl_managed = self
+
+
+def _without_record(state: Any) -> Any:
+    """``state`` as ``__getstate__`` gives it, without the registry record (a copy's is its own)."""
+    if isinstance(state, dict) and "_wgl_tracked" in state:
+        return {k: v for k, v in state.items() if k != "_wgl_tracked"}
+    if isinstance(state, tuple) and len(state) == 2 and isinstance(state[0], dict) and "_wgl_tracked" in state[0]:
+        return (_without_record(state[0]), state[1])
+    return state
+
+
+def _set_state(instance: Any, state: Any) -> None:
+    """What ``copy`` and ``pickle`` do with a state when the class has no ``__setstate__``."""
+    slots = None
+    if isinstance(state, tuple) and len(state) == 2:
+        state, slots = state
+    if state:
+        instance.__dict__.update(state)
+    if slots:
+        for key, value in slots.items():
+            object.__setattr__(instance, key, value)
 
 
 def managed(
@@ -638,15 +949,34 @@ def managed(
     cleanup does not run inside ``__del__``: the instance is kept and released at the next
     :func:`run_deferred` (a safe point on the main thread) or at exit. After release the class's
     ``__del__`` is a no-op. ``context(instance)`` gives the instance's context key, evaluated once,
-    after ``__init__`` (default: none). ``SomeClass._wgl_managed`` is the :class:`Managed` record
-    (``adopt(instance)``, ``restore()``). Applying ``managed`` twice is harmless.
+    after ``__init__`` (default: none).
+
+    Edge cases: subclasses (existing and future) are managed too, their own ``close``/``__del__``
+    bodies included; each body runs once even when bodies call ``super().close()`` or a
+    ``__del__`` calls ``close()``. An ``__init__`` that raises has what it acquired released at
+    once. A copy (``copy``, ``deepcopy``, ``pickle``) is an owner of its own. A class whose
+    instances have no ``__dict__`` or cannot be weakly referenced is refused with ``TypeError``.
+    ``SomeClass._wgl_managed`` is the :class:`Managed` record (``adopt(instance)``, ``restore()``).
+    Applying ``managed`` again is harmless (and re-activates a restored class).
     """
     if cls is None:
         return lambda c: managed(c, registry=registry, context=context, kind=kind, release=release)
     if not isinstance(cls, type):
         raise TypeError(f"managed() expects a class, got {type(cls).__name__}")
-    if "_wgl_managed" not in cls.__dict__:
+    if release is not None and not callable(release):
+        raise TypeError(f"release must be callable, got {type(release).__name__}")
+    if context is not None and not callable(context):
+        raise TypeError(f"context must be callable, got {type(context).__name__}")
+    _check_description(kind, None, True)
+    if not cls.__dictoffset__:
+        raise TypeError(f"managed() needs instances with a __dict__; {cls.__name__} has __slots__ without one")
+    if not cls.__weakrefoffset__:
+        raise TypeError(f"managed() needs instances that can be weakly referenced; {cls.__name__} cannot be")
+    existing = cls.__dict__.get("_wgl_managed")
+    if existing is None:
         Managed(cls, registry if registry is not None else _default, context, kind or cls.__name__, release)
+    elif not existing.active:
+        existing._set_active(True)
     return cls
 
 
@@ -659,7 +989,7 @@ def _unwrapped(method):
 
 #: The process-wide registry used by the module-level functions and the exit hook.
 registry = _default = Registry()
-atexit.register(_default._exit_hook)
+_default._arm_exit_hook()
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_default._forget_after_fork)
 

@@ -159,7 +159,11 @@ def install() -> bool:
 
 
 def uninstall() -> None:
-    """Restore Warp's original methods. Owners tracked so far stay tracked and are still released."""
+    """Give Warp its own behaviour back for everything made from now on: the safe point in
+    ``update`` and the CPU path of ``RegisteredGLBuffer`` are removed, and new renderers and
+    instancers are not tracked. Owners tracked so far stay tracked and are still released exactly
+    once (by ``close()``, collection or exit): for them ``managed``'s thin wrappers stay in place
+    (see :meth:`~.registry.Managed.restore`)."""
     for restore in reversed(_state["restore"]):
         restore()
     _state.update(installed=False, restore=[])
