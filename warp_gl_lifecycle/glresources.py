@@ -75,10 +75,17 @@ class GLResources:
       exit).
     """
 
-    __slots__ = ("context", "buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs", "interop")
+    __slots__ = ("context", "buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs", "interop",
+                 "released", "_lock")
 
     def __init__(self, context: Any = None) -> None:
         self.context = context if context is not None else current_context()
+        #: True once :meth:`release` ran. A name recorded after that (the owner was closed on
+        #: another thread while the main thread was making it) is queued for deletion at once.
+        self.released = False
+        # Recording and releasing exclude each other: a release may come from a worker thread,
+        # or from a finalizer on this very thread (hence re-entrant).
+        self._lock = threading.RLock()
         self.buffers: list[int] = []
         self.textures: list[int] = []
         self.renderbuffers: list[int] = []
@@ -90,21 +97,33 @@ class GLResources:
     # -- creation (main thread, owning context current) ------------------------------------------
 
     def gen_buffer(self) -> int:
+        """A new buffer name, held from now on. ``RuntimeError`` (the name already queued for
+        deletion) when the resources were released meanwhile."""
         name = gl.GLuint()
         gl.glGenBuffers(1, name)
-        self.buffers.append(name.value)
-        return name.value
+        return self._hold("buffers", name.value)
 
     def gen_vao(self) -> int:
+        """A new vertex array name, held from now on; as :meth:`gen_buffer`."""
         name = gl.GLuint()
         gl.glGenVertexArrays(1, name)
-        self.vaos.append(name.value)
-        return name.value
+        return self._hold("vaos", name.value)
+
+    def _hold(self, kind: str, name: int) -> int:
+        with self._lock:
+            getattr(self, kind).append(name)
+            if self.released:
+                self._queue()
+                raise RuntimeError("the owner of these GL names was closed (on another thread) while they were made")
+        return name
 
     def delete_buffer(self, name: int) -> None:
         """Stop holding one buffer (replaced before release) and delete it through pyglet's
         ``Context.delete_buffer``: now when that is safe, else at the next safe point."""
-        self.buffers.remove(name)
+        with self._lock:
+            if name not in self.buffers:  # released meanwhile: already deleted or queued
+                return
+            self.buffers.remove(name)
         self.context.delete_buffer(name)
         _dirty.add(self.context)
 
@@ -133,6 +152,11 @@ class GLResources:
         At exit the names go to pyglet's per-context queues too: the exit hook flushes each
         context once all owners are released, which deletes them in one call per kind.
         """
+        with self._lock:
+            self.released = True
+            self._release(reason)
+
+    def _release(self, reason: Reason) -> None:
         if self.interop:
             self._undo_interop(reason)
         if reason is Reason.GC or _get_ident() != _MAIN_IDENT or gl.current_context is None:
@@ -325,6 +349,23 @@ def _forget_contexts_after_fork() -> None:
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget_contexts_after_fork)
+
+
+def readmit_window(window: Any) -> None:
+    """Let ``window.close()`` run from a deferred release: a window collected in a reference
+    cycle is still open (its context alive, held by the owner being released) but the collector
+    already dropped it from ``pyglet.app.windows``, whose ``remove`` in ``close()`` would raise
+    ``KeyError`` and leave the EGL/GLX context undestroyed. Main thread; a no-op otherwise."""
+    import pyglet  # noqa: PLC0415
+
+    if window is not None and getattr(window, "_context", None) is not None and window not in pyglet.app.windows:
+        pyglet.app.windows.add(window)
+
+
+def space_is_alive(context: Any) -> bool:
+    """True while ``context``, or another live context of its object space, can be made current:
+    the shared names (buffers, textures, programs) made there still exist."""
+    return _hooks._stand_in(context) is not None
 
 
 def flush() -> None:

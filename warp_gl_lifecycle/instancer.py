@@ -104,14 +104,26 @@ def shared_shape_shader() -> ShaderProgram:
     so are its uniforms. It is a tracked owner: released at exit, after the instancers that use it.
     """
     context = glresources.current_context()
-    program = _shared_shaders.get(context.object_space)
-    if program is None or program.id is None:
+    _release_orphaned_shaders()
+    entry = _shared_shaders.get(context.object_space)
+    if entry is None or entry[0].id is None or not entry[1].alive:
         program = default_shape_shader()
         resources = glresources.GLResources(context)
         resources.programs.append(program)
-        registry.track(program, resources.release, context=context, kind="ShaderProgram", name="shared shape shader", warn=False)
-        _shared_shaders[context.object_space] = program
-    return program
+        tracked = registry.track(program, resources.release, context=context, kind="ShaderProgram",
+                                 name="shared shape shader", warn=False)
+        entry = _shared_shaders[context.object_space] = (program, tracked)
+    return entry[0]
+
+
+def _release_orphaned_shaders() -> None:
+    """Release the shared shaders of object spaces whose last context is gone (windows whose
+    contexts share nothing each have one): their programs died with the space, and the record
+    would keep the dead context alive until exit."""
+    for space, (_program, tracked) in list(_shared_shaders.items()):
+        if tracked.alive and not glresources.space_is_alive(tracked.context):
+            tracked.close()
+            _shared_shaders.pop(space, None)
 
 
 class ShapeInstancer:
@@ -315,8 +327,7 @@ class ShapeInstancer:
 
     def render(self) -> None:
         """Draw every instance with ``shape_shader`` in the instancer's context. A safe point."""
-        self._use()
-        glresources.flush()
+        self._use(safe_point=True)
         if self.vao is None or self.num_instances == 0:
             return
         gl.glUseProgram(self.shape_shader.id)
@@ -344,14 +355,20 @@ class ShapeInstancer:
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _use(self) -> None:
+    def _use(self, safe_point: bool = False) -> None:
+        """Make the instancer's context current (and run a safe point if asked), *then* check
+        that it is open: a close on another thread only queues names, and only a safe point
+        (or making a context current) deletes them, so once this check passes the names stay
+        valid for the rest of the call."""
+        context = self._gl.context
+        if gl.current_context is not context and glresources.is_alive(context):
+            context.set_current()  # drains names queued for this context: before the check
+        if safe_point:
+            glresources.flush()
         if not self._tracked.alive:
             raise RuntimeError(f"{self._tracked.description} is closed")
-        context = self._gl.context
-        if gl.current_context is not context:
-            if not glresources.is_alive(context):
-                raise RuntimeError(f"the GL context of {self._tracked.description} was destroyed")
-            context.set_current()
+        if not glresources.is_alive(context):
+            raise RuntimeError(f"the GL context of {self._tracked.description} was destroyed")
 
     def _instance_array(self, value, name: str, dtype, width: int) -> wp.array:
         if isinstance(value, wp.array):

@@ -149,6 +149,7 @@ def install() -> bool:
 
     managed(renderer_cls, context=_renderer_context, kind="OpenGLRenderer", release=_release_renderer)
     managed(instancer_cls, context=_current_context, kind="warp ShapeInstancer", release=_release_instancer)
+    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     restore = [renderer_cls._wgl_managed.restore, instancer_cls._wgl_managed.restore]
     restore.append(_patch(renderer_cls, "update", _safe_point_first))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
@@ -268,9 +269,10 @@ def _release_renderer(renderer: Any) -> None:
         if program is not None and getattr(program, "id", None):
             resources.programs.append(program)
     resources.release(Reason.CLOSE)
-    original_close = type(renderer)._wgl_managed.originals.get("close")
-    if original_close is not None:
-        original_close(renderer)  # Warp's own: on_exit, state reset, window.close(); nothing left to delete
+    from .glresources import readmit_window  # noqa: PLC0415
+
+    readmit_window(getattr(renderer, "window", None))  # collected in a cycle: pyglet forgot it already
+    _state["renderer_close"](renderer)  # Warp's own: on_exit, state reset, window.close(); nothing left to delete
 
 
 def _safe_point_first(update: Callable) -> Callable:
