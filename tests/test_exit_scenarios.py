@@ -59,3 +59,24 @@ def test_exit_hook_runs_before_a_later_library_tears_gl_down(scenario):
     owner, current = re.search(r"deleting GL names queued for context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current", out).groups()
     assert owner == current
     assert out.index("deleting GL names queued") < out.index("library closes windows")
+
+
+@pytest.mark.parametrize("mode", ["systemexit", "interrupt"])
+def test_sys_exit_or_ctrl_c_inside_one_exit_release_does_not_stop_the_others(scenario, mode):
+    result = scenario("release_interrupted_at_exit.py", "--mode", mode).assert_clean()
+    assert re.findall(r"^released (\w+)$", result.stdout, re.M) == ["newest", "middle", "oldest"]
+    assert "Exception ignored" not in result.stderr
+    stats = result.stats()
+    assert stats["tracked"] == 0 and stats["released_exit"] == 2 and stats["errors"] == 1
+
+
+def test_owner_made_by_an_exit_release_is_released_too(scenario):
+    result = scenario("release_interrupted_at_exit.py", "--mode", "helper").assert_clean()
+    assert result.stdout.index("released oldest") < result.stdout.index("released middle's helper")
+    assert result.stats() == {**result.stats(), "tracked": 0, "released_exit": 4, "errors": 0}
+
+
+def test_renderer_closed_by_its_app_finalizer_in_one_garbage_cycle_is_released(scenario):
+    result = scenario("release_interrupted_at_exit.py", "--mode", "cycle").assert_clean()
+    assert result.stdout.count("released in cycle") == 1
+    assert result.stats() == {**result.stats(), "tracked": 0, "released_close": 1, "errors": 0}
