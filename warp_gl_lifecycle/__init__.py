@@ -1,8 +1,9 @@
 """warp-gl-lifecycle: the OpenGL side of NVIDIA Warp, released exactly once, in the right context.
 
 Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and installs
-the drop-in for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) unless the environment
-sets ``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
+the drop-ins for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) and, when Newton is
+imported, Newton's viewer (:mod:`warp_gl_lifecycle.newton_compat`) unless the environment sets
+``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
 names are imported on first use.
 """
 
@@ -36,9 +37,9 @@ _LAZY = {
     "ShapeInstancer": ".instancer",
     "flush": ".glresources",
     "handle_signals": ".signals",
-    "install": ".warp_compat",
-    "installed": ".warp_compat",
-    "uninstall": ".warp_compat",
+    "install": ".dropins",
+    "installed": ".dropins",
+    "uninstall": ".dropins",
 }
 
 
@@ -56,7 +57,7 @@ def _install_at_import() -> None:
     if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
         return
     try:
-        from .warp_compat import install  # noqa: PLC0415
+        from .dropins import install  # noqa: PLC0415
 
         install()
     except Exception as exc:  # noqa: BLE001 - importing the package must never fail because of Warp

@@ -25,12 +25,12 @@ def add_arguments(parser) -> None:
 
 
 def main(args) -> int:
-    from . import warp_compat  # noqa: PLC0415
+    from . import dropins  # noqa: PLC0415
 
     if args.module is None and args.target is None:
         print("run: give a script, or -m MODULE", file=sys.stderr)
         return 2
-    warp_compat.install()
+    dropins.install()
     try:
         if args.module is not None:
             program_args = ([args.target] if args.target is not None else []) + args.args

@@ -1,0 +1,416 @@
+"""The only code that touches Newton's internals: the drop-in for Newton's OpenGL viewer, ViewerGL.
+
+:func:`install` (run by ``import warp_gl_lifecycle`` unless ``WARP_GL_LIFECYCLE=0``) does not
+import Newton: it waits for ``newton._src.viewer.viewer_gl`` to be imported (a post-import hook,
+:mod:`.when_imported`) and patches it then, or at once if it is imported already, after checking
+Newton's version (1.8 tested; another is left untouched with one logged warning) and that
+everything it patches is there:
+
+* ``ViewerGL``, its ``RendererGL`` and the helpers (``MeshGL``, ``LinesGL``, ``WireframeShapeGL``,
+  ``MeshInstancerGL``) become :func:`~.registry.managed`: tracked from creation and released
+  exactly once, by ``close()`` (a helper's ``destroy()`` counts as its close), at exit (newest
+  first, each with its own context current) or, when collected, at the next safe point.
+  A helper's release undoes its CUDA-GL registrations and deletes its names through
+  :class:`~.glresources.GLResources` (a vertex array only in the context that made it); a
+  helper that Newton destroyed itself is not released again.
+* A renderer's release first releases its viewer's part while the window is still open (every
+  helper made in its context, the frame cache, ``get_frame``'s pixel buffer, image and plot
+  logger textures, the GUI), then every GL object the renderer made (sky, frame, MSAA, OIT,
+  shadow and environment buffers, textures, renderbuffers, framebuffers, vertex arrays, shader
+  programs), the class-level fallback texture once no renderer of its object space is left, and
+  then runs Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
+  Idempotent; correct after the window was closed (per-context names died with it).
+* ``ViewerGL.begin_frame`` starts with a safe point (deferred releases, queued GL names).
+
+:func:`uninstall` stops tracking new instances and removes the safe point; what is tracked stays
+tracked and is released exactly once. Nothing here runs inside a finalizer.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import sys
+import weakref
+from typing import Any
+
+from .glowners import gl_name, patch, safe_point_first, take_names, take_programs, take_registrations
+from .registry import Reason, managed, registry
+from .when_imported import cancel, when_imported
+
+__all__ = ["install", "installed", "supported", "uninstall", "version"]
+
+logger = logging.getLogger("warp_gl_lifecycle")
+
+VIEWER_MODULE = "newton._src.viewer.viewer_gl"
+OPENGL_MODULE = "newton._src.viewer.gl.opengl"
+#: Newton versions (major, minor) this drop-in is tested with.
+SUPPORTED = ((1, 8),)
+
+# What install() patches or relies on, by class; checked against the installed Newton first.
+_REQUIRED = {
+    "ViewerGL": ("__init__", "close", "begin_frame", "_destroy_render_geometry"),
+    "RendererGL": ("__init__", "close", "get_fallback_texture", "_make_current"),
+    "MeshGL": ("__init__", "destroy"),
+    "LinesGL": ("__init__", "destroy"),
+    "WireframeShapeGL": ("__init__", "destroy"),
+    "MeshInstancerGL": ("__init__", "destroy", "__del__"),
+}
+_HELPERS = ("MeshGL", "LinesGL", "WireframeShapeGL", "MeshInstancerGL")
+# Per helper class: its GL names by kind, and its CUDA-GL registrations.
+_HELPER_NAMES = {
+    "MeshGL": ({"vaos": ("vao",), "buffers": ("vbo", "ebo"), "textures": ("texture_id",)},
+               ("vertex_cuda_buffer", "index_cuda_buffer")),
+    "LinesGL": ({"vaos": ("vao",), "buffers": ("vbo",)}, ("vertex_cuda_buffer",)),
+    "WireframeShapeGL": ({"vaos": ("vao",), "buffers": ("vbo",)}, ()),
+    "MeshInstancerGL": ({"vaos": ("vao",), "buffers": ("instance_transform_buffer", "instance_color_buffer",
+                                                       "instance_material_buffer", "instance_opacity_buffer")},
+                        ("_instance_transform_cuda_buffer",)),
+}
+_HELPER_KINDS = frozenset(f"newton {name}" for name in _HELPERS)
+_RENDERER_NAMES = {
+    "buffers": ("_sky_vbo", "_sky_ebo", "_frame_vbo", "_frame_ebo", "_frame_pbo"),
+    "vaos": ("_sky_vao", "_frame_vao"),
+    "textures": ("_shadow_texture", "_frame_texture", "_frame_depth_texture", "_env_texture",
+                 "_oit_accum_texture", "_oit_reveal_texture"),
+    "renderbuffers": ("_frame_msaa_color_rb", "_frame_msaa_depth_rb"),
+    "framebuffers": ("_shadow_fbo", "_frame_fbo", "_frame_msaa_fbo", "_oit_fbo"),
+}
+_RENDERER_SHADERS = ("_shadow_shader", "_shape_shader", "_edge_shader", "_frame_shader", "_sky_shader",
+                     "_wireframe_shader", "_arrow_shader", "_shape_transparent_shader", "_oit_resolve_shader")
+
+_state: dict[str, Any] = {"installed": False, "armed": False, "restore": [], "warned": False,
+                          "fallback_context": None, "helper_tables": {}}
+#: Renderers tracked and not yet released (for the fallback texture's last user).
+_live_renderers: "weakref.WeakSet[Any]" = weakref.WeakSet()
+
+
+# -- checking and installing ------------------------------------------------------------------------
+
+
+def version() -> str | None:
+    """The installed Newton's version, without importing Newton; None when it is not installed."""
+    from importlib import metadata  # noqa: PLC0415
+
+    try:
+        return metadata.version("newton")
+    except metadata.PackageNotFoundError:
+        module = sys.modules.get("newton")
+        return getattr(module, "__version__", None) if module is not None else None
+
+
+def _classes() -> dict[str, type]:
+    viewer_gl = importlib.import_module(VIEWER_MODULE)
+    opengl = importlib.import_module(OPENGL_MODULE)
+    classes = {"ViewerGL": viewer_gl.ViewerGL}
+    for name in ("RendererGL", *_HELPERS):
+        classes[name] = getattr(opengl, name)
+    return classes
+
+
+def supported() -> tuple[bool, str]:
+    """Whether the installed Newton is one :func:`install` can patch, and why not. Imports
+    Newton's viewer module (call it when Newton is in use, or to ask, as ``doctor`` does)."""
+    found = version()
+    if found is None:
+        return False, "newton is not installed"
+    match = re.match(r"(\d+)\.(\d+)", found)
+    if match is None or (int(match[1]), int(match[2])) not in SUPPORTED:
+        tested = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED)
+        return False, f"newton {found} is not a tested version ({tested})"
+    try:
+        classes = _classes()
+    except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
+        return False, f"Newton's OpenGL viewer could not be imported: {type(exc).__name__}: {exc}"
+    missing = [f"{name}.{attr}" for name, attrs in _REQUIRED.items() for attr in attrs if not hasattr(classes[name], attr)]
+    if missing:
+        return False, f"newton {found} lacks {', '.join(missing)}"
+    return True, f"newton {found}"
+
+
+def installed() -> bool:
+    """True while Newton's viewer is patched, or will be when Newton is imported."""
+    return _state["installed"] or _state["armed"]
+
+
+def patched() -> bool:
+    """True while Newton's viewer is patched (Newton has been imported)."""
+    return _state["installed"]
+
+
+def install() -> bool:
+    """Patch Newton's viewer now if it is imported, else when it is (see the module docstring).
+    Idempotent; never raises. Returns False only for an unsupported Newton (one warning logged)."""
+    if installed():
+        return True
+    if VIEWER_MODULE not in sys.modules:
+        _state["armed"] = True
+        when_imported(VIEWER_MODULE, _when_viewer_imported)
+        return True
+    return _patch(adopt=True)
+
+
+def uninstall() -> None:
+    """Give Newton its own behaviour back for everything made from now on (see the module
+    docstring); a hook still waiting for Newton's import is withdrawn."""
+    if _state["armed"]:
+        cancel(VIEWER_MODULE, _when_viewer_imported)
+        _state["armed"] = False
+    for restore in reversed(_state["restore"]):
+        restore()
+    _state.update(installed=False, restore=[])
+
+
+def _when_viewer_imported(_module: Any) -> None:
+    """The post-import hook: runs inside Newton's own import, which must never fail because of us."""
+    _state["armed"] = False
+    try:
+        _patch(adopt=False)  # nothing can exist yet: the module has just been executed
+    except Exception as exc:  # noqa: BLE001
+        logger.warning("warp_gl_lifecycle: Newton's viewer left unpatched: %s: %s", type(exc).__name__, exc)
+
+
+def _patch(adopt: bool) -> bool:
+    ok, why = supported()
+    if not ok:
+        if not _state["warned"]:
+            _state["warned"] = True
+            logger.warning("warp_gl_lifecycle: Newton's viewer left unpatched: %s", why)
+        return False
+    classes = _classes()
+    viewer_cls, renderer_cls = classes["ViewerGL"], classes["RendererGL"]
+    managed(viewer_cls, context=_viewer_context, kind="newton ViewerGL", release=_release_viewer)
+    managed(renderer_cls, context=_renderer_context, kind="newton RendererGL", release=_release_renderer)
+    restore = [viewer_cls._wgl_managed.restore, renderer_cls._wgl_managed.restore]
+    for name in _HELPERS:
+        helper_cls = classes[name]
+        managed(helper_cls, context=_helper_context, kind=f"newton {name}", release=_release_helper)
+        _state["helper_tables"][helper_cls] = _HELPER_NAMES[name]
+        restore.append(helper_cls._wgl_managed.restore)
+        _destroy_closes(helper_cls)
+    _state["viewer_close"] = viewer_cls._wgl_managed.originals["close"]
+    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
+    _state["renderer_cls"] = renderer_cls
+    restore.append(patch(viewer_cls, "begin_frame", safe_point_first))
+    restore.append(patch(renderer_cls, "get_fallback_texture", _remember_fallback_context))
+    _state.update(installed=True, restore=restore)
+    if adopt:
+        _adopt_existing(classes)
+    return True
+
+
+def _destroy_closes(cls: type) -> None:
+    """Make ``destroy()`` of a tracked helper its ``close()`` (released once, whichever is called
+    first); an untracked one keeps Newton's own. Stays in place after uninstall, for the helpers
+    tracked so far. (What ``managed(closers=("destroy",))`` will do.)"""
+    if "_wgl_destroy" in cls.__dict__:
+        return
+    original = cls.__dict__["destroy"]
+
+    def destroy(self):
+        if "_wgl_tracked" in self.__dict__:
+            return type(self).close(self)
+        return original(self)
+
+    destroy.__wrapped__ = original
+    destroy.__doc__ = original.__doc__
+    cls.destroy = destroy
+    cls._wgl_destroy = original
+
+
+def _adopt_existing(classes: dict[str, type]) -> None:
+    """Track what was created before install: viewers, then renderers, then helpers (so that, at
+    exit, helpers are released first)."""
+    import gc  # noqa: PLC0415
+
+    order = ["ViewerGL", "RendererGL", *_HELPERS]
+    found = [obj for obj in gc.get_objects() if isinstance(obj, tuple(classes.values()))]
+    rank = {classes[name]: i for i, name in enumerate(order)}
+    for obj in sorted(found, key=lambda o: min(r for c, r in rank.items() if isinstance(o, c))):
+        type(obj)._wgl_managed.adopt(obj)
+
+
+def _remember_fallback_context(original: Any) -> classmethod:
+    get = original.__func__
+
+    def get_fallback_texture(cls):
+        created = cls._fallback_texture is None
+        texture = get(cls)
+        if created:
+            _state["fallback_context"] = cls.gl.current_context  # where the class-level texture lives
+        return texture
+
+    get_fallback_texture.__wrapped__ = get
+    get_fallback_texture.__doc__ = get.__doc__
+    return classmethod(get_fallback_texture)
+
+
+# -- contexts (called by managed() once, after __init__) --------------------------------------------
+
+
+def _viewer_context(viewer: Any) -> Any:
+    """The viewer's window context. Also links the renderer to its viewer, so that the renderer's
+    release (at exit it comes first: it is newer) releases the viewer's part with the window open.
+    The link is strong: the renderer's callbacks hold the viewer already; it is dropped on release."""
+    renderer = viewer.__dict__.get("renderer")
+    if renderer is None:
+        return None
+    renderer.__dict__["_wgl_viewer"] = viewer
+    return renderer.__dict__["_wgl_tracked"].context if "_wgl_tracked" in renderer.__dict__ else _renderer_context(renderer)
+
+
+def _renderer_context(renderer: Any) -> Any:
+    from . import glresources  # noqa: F401, PLC0415 - installs the registry's context hooks
+
+    window = renderer.__dict__.get("window")
+    context = getattr(window, "context", None)
+    if context is not None:
+        _live_renderers.add(renderer)
+    record = renderer.__dict__.get("_wgl_tracked")
+    if record is not None:
+        record.warn = False  # part of its viewer: the viewer is what the user closes
+    return context
+
+
+def _helper_context(helper: Any) -> Any:
+    """The context current when the helper was made: where its names live."""
+    from . import glresources  # noqa: PLC0415
+
+    helper.__dict__["_wgl_tracked"].warn = False  # Newton's to destroy, not the user's to close
+    return glresources.gl.current_context
+
+
+# -- releases (main thread, the owner's context, or a live sibling of its object space, current) ----
+
+
+def _undo_registration(registration: Any) -> None:
+    from .warp_compat import _unregister  # noqa: PLC0415 - Warp's internals stay in warp_compat
+
+    _unregister(registration)
+
+
+def _resources(context: Any) -> Any:
+    from .glresources import GLResources, gl  # noqa: PLC0415
+
+    context = context if context is not None else gl.current_context
+    return GLResources(context=context) if context is not None else None
+
+
+def _release_helper(helper: Any) -> None:
+    """Release one helper's CUDA-GL registrations and GL names; its destroy()/__del__ then do nothing."""
+    table = next((_state["helper_tables"][k] for k in type(helper).__mro__ if k in _state["helper_tables"]), None)
+    if table is None or not helper.__dict__.get("_owns_gl", True):
+        return
+    names, registrations = table
+    resources = _resources(helper.__dict__["_wgl_tracked"].context)
+    if resources is None:
+        return
+    take_registrations(helper, resources, registrations, _undo_registration)
+    take_names(helper, resources, names)
+    resources.release(Reason.CLOSE)
+
+
+def _close_helpers(viewer: Any, context: Any) -> None:
+    """Release the helpers the viewer holds, and every helper made in its context, newest first."""
+    held = [*getattr(viewer, "objects", {}).values(), *getattr(viewer, "lines", {}).values(),
+            *getattr(viewer, "arrows", {}).values(), *getattr(viewer, "wireframe_shapes", {}).values(),
+            *getattr(viewer, "_wireframe_vbo_owners", {}).values(),
+            getattr(viewer, "_point_mesh", None), getattr(viewer, "_gaussian_mesh", None)] if viewer is not None else []
+    records = [h.__dict__["_wgl_tracked"] for h in held if h is not None and "_wgl_tracked" in getattr(h, "__dict__", {})]
+    if context is not None:
+        records += [t for t in registry.live() if t.context is context and t.kind in _HELPER_KINDS]
+    by_seq = {t.seq: t for t in records}  # records are weak references: hashing one hashes its owner
+    for seq in sorted(by_seq, reverse=True):
+        by_seq[seq].close()
+
+
+def _release_viewer_part(viewer: Any) -> None:
+    """Release what the viewer itself made (helpers, frame cache, pixel buffer, logger textures,
+    GUI). Idempotent: everything taken is set to None (or 0, where Newton uses 0)."""
+    record = viewer.__dict__.get("_wgl_tracked")
+    context = record.context if record is not None else None
+    _close_helpers(viewer, context)
+    resources = _resources(context)
+    if resources is None:
+        return
+    cache = viewer.__dict__.get("_displayed_frame")
+    if cache is not None:
+        take_names(cache, resources, {"textures": ("texture",), "framebuffers": ("_fbo",)})
+        cache.texture = cache._fbo = cache.width = cache.height = 0
+    take_registrations(viewer, resources, ("_wp_pbo",), _undo_registration)
+    take_names(viewer, resources, {"buffers": ("_pbo",)})
+    image_logger = viewer.__dict__.get("_image_logger")
+    if image_logger is not None:
+        for entry in [*image_logger._images.values(), *image_logger._fullscreen_images.values()]:
+            take_registrations(entry, resources, ("wp_pbo",), _undo_registration)
+            take_names(entry, resources, {"buffers": ("pbo_id",), "textures": ("tex_id",)})
+            entry.tex_id = 0
+    plot_logger = viewer.__dict__.get("_plot_logger")
+    if plot_logger is not None:
+        for texture in plot_logger._array_textures.values():
+            name = gl_name(texture.get("texture_id"))
+            if name is not None:
+                resources.textures.append(name)
+        plot_logger._array_textures.clear()
+    ui = getattr(viewer.__dict__.get("gui"), "ui", None)
+    if ui is not None and getattr(ui, "is_available", False) and not ui.__dict__.get("_wgl_shut_down"):
+        ui.__dict__["_wgl_shut_down"] = True
+        if resources.context is _current_context() and resources.context.canvas is not None:
+            ui.shutdown()  # imgui's own GL objects, with its window's context current
+    resources.release(Reason.CLOSE)
+
+
+def _current_context() -> Any:
+    from .glresources import gl  # noqa: PLC0415
+
+    return gl.current_context
+
+
+def _release_viewer(viewer: Any) -> None:
+    """A ViewerGL's release: its part, then Newton's own close() for the rest (which closes the
+    renderer: released now, unless it was already)."""
+    _release_viewer_part(viewer)
+    if viewer.__dict__.get("renderer") is not None:
+        _state["viewer_close"](viewer)
+
+
+def _release_renderer(renderer: Any) -> None:
+    """A RendererGL's release: its viewer's part, every GL object it made, then Newton's close()."""
+    viewer = renderer.__dict__.pop("_wgl_viewer", None)
+    if viewer is not None:
+        _release_viewer_part(viewer)  # while the window is open
+    context = renderer.__dict__["_wgl_tracked"].context
+    _live_renderers.discard(renderer)
+    if viewer is None:
+        _close_helpers(None, context)
+    resources = _resources(context)
+    if resources is not None:
+        take_names(renderer, resources, _RENDERER_NAMES)
+        take_programs(renderer, resources, _RENDERER_SHADERS, "shader_program")
+        resources.release(Reason.CLOSE)
+        _release_fallback_texture_if_last(resources.context)
+    renderer_cls = _state["renderer_cls"]
+    kept = renderer_cls._fallback_texture  # Newton's close() forgets it even while others use it
+    from .glresources import readmit_window  # noqa: PLC0415
+
+    readmit_window(renderer.__dict__.get("window"))  # collected in a cycle: pyglet forgot it already
+    _state["renderer_close"](renderer)  # Newton's own: on_exit, window.close(); nothing left to delete
+    renderer_cls._fallback_texture = kept
+
+
+def _release_fallback_texture_if_last(context: Any) -> None:
+    """Delete the class-level fallback texture when no tracked renderer of its object space is left."""
+    renderer_cls = _state["renderer_cls"]
+    texture, where = gl_name(renderer_cls._fallback_texture), _state["fallback_context"]
+    if texture is None or where is None or where.object_space is not context.object_space:
+        return
+    for other in list(_live_renderers):
+        other_context = other.__dict__["_wgl_tracked"].context if "_wgl_tracked" in other.__dict__ else None
+        if other_context is not None and other_context.object_space is where.object_space:
+            return
+    resources = _resources(where)
+    resources.textures.append(texture)
+    resources.release(Reason.CLOSE)
+    renderer_cls._fallback_texture = None
+    _state["fallback_context"] = None
