@@ -220,15 +220,41 @@ def _destroy_closes(cls: type) -> None:
 
 
 def _adopt_existing(classes: dict[str, type]) -> None:
-    """Track what was created before install: viewers, then renderers, then helpers (so that, at
-    exit, helpers are released first)."""
+    """Track what was created before install and is still open: each viewer whose window is open,
+    then its renderer, then the helpers it holds (so that, at exit, helpers are released first),
+    each viewer's with its context current; then open renderers made without a viewer. What was
+    closed already, and helpers no open viewer holds, are left alone (Newton may have destroyed
+    them: adopting them could delete their names twice)."""
     import gc  # noqa: PLC0415
 
-    order = ["ViewerGL", "RendererGL", *_HELPERS]
-    found = [obj for obj in gc.get_objects() if isinstance(obj, tuple(classes.values()))]
-    rank = {classes[name]: i for i, name in enumerate(order)}
-    for obj in sorted(found, key=lambda o: min(r for c, r in rank.items() if isinstance(o, c))):
-        type(obj)._wgl_managed.adopt(obj)
+    from .glresources import gl  # noqa: PLC0415
+
+    viewer_cls, renderer_cls = classes["ViewerGL"], classes["RendererGL"]
+    found = gc.get_objects()
+    viewers = [obj for obj in found if isinstance(obj, viewer_cls) and _window_open(obj.__dict__.get("renderer"))]
+    renderers = [obj for obj in found if isinstance(obj, renderer_cls) and _window_open(obj)]
+    del found
+    previous = gl.current_context
+    try:
+        for viewer in viewers:
+            renderer = viewer.__dict__["renderer"]
+            renderer.window.switch_to()  # the adopted helpers' context: their viewer's
+            viewer_cls._wgl_managed.adopt(viewer)
+            type(renderer)._wgl_managed.adopt(renderer)
+            renderer.__dict__["_wgl_viewer"] = viewer
+            for helper in _held_helpers(viewer):
+                if isinstance(helper, tuple(_state["helper_tables"])):
+                    type(helper)._wgl_managed.adopt(helper)
+        for renderer in renderers:
+            type(renderer)._wgl_managed.adopt(renderer)
+    finally:
+        if previous is not None and previous.canvas is not None:
+            previous.set_current()
+
+
+def _window_open(renderer: Any) -> bool:
+    window = renderer.__dict__.get("window") if renderer is not None else None
+    return getattr(window, "context", None) is not None
 
 
 def _remember_fallback_context(original: Any) -> classmethod:
@@ -311,13 +337,20 @@ def _release_helper(helper: Any) -> None:
     resources.release(Reason.CLOSE)
 
 
-def _close_helpers(viewer: Any, context: Any) -> None:
-    """Release the helpers the viewer holds, and every helper made in its context, newest first."""
+def _held_helpers(viewer: Any) -> list[Any]:
+    """The helpers a viewer holds: shapes and instancers, lines, arrows, wireframes, point meshes."""
     held = [*getattr(viewer, "objects", {}).values(), *getattr(viewer, "lines", {}).values(),
             *getattr(viewer, "arrows", {}).values(), *getattr(viewer, "wireframe_shapes", {}).values(),
             *getattr(viewer, "_wireframe_vbo_owners", {}).values(),
-            getattr(viewer, "_point_mesh", None), getattr(viewer, "_gaussian_mesh", None)] if viewer is not None else []
-    records = [h.__dict__["_wgl_tracked"] for h in held if h is not None and "_wgl_tracked" in getattr(h, "__dict__", {})]
+            getattr(viewer, "_point_mesh", None), getattr(viewer, "_gaussian_mesh", None)]
+    held += [getattr(helper, "mesh", None) for helper in held]  # an instancer's prototype mesh
+    return [helper for helper in held if helper is not None]
+
+
+def _close_helpers(viewer: Any, context: Any) -> None:
+    """Release the helpers the viewer holds, and every helper made in its context, newest first."""
+    held = _held_helpers(viewer) if viewer is not None else []
+    records = [h.__dict__["_wgl_tracked"] for h in held if "_wgl_tracked" in getattr(h, "__dict__", {})]
     if context is not None:
         records += [t for t in registry.live() if t.context is context and t.kind in _HELPER_KINDS]
     by_seq = {t.seq: t for t in records}  # records are weak references: hashing one hashes its owner
@@ -327,7 +360,10 @@ def _close_helpers(viewer: Any, context: Any) -> None:
 
 def _release_viewer_part(viewer: Any) -> None:
     """Release what the viewer itself made (helpers, frame cache, pixel buffer, logger textures,
-    GUI). Idempotent: everything taken is set to None (or 0, where Newton uses 0)."""
+    GUI) once; what it takes is set to None (or 0, where Newton uses 0) in the viewer."""
+    if viewer.__dict__.get("_wgl_part_released"):
+        return
+    viewer.__dict__["_wgl_part_released"] = True
     record = viewer.__dict__.get("_wgl_tracked")
     context = record.context if record is not None else None
     _close_helpers(viewer, context)

@@ -1,7 +1,8 @@
 """Shared by the scenarios that use Newton's ViewerGL: set-up, a small scene, frames, GL name counts.
 
 Environment: WGL_IMPORT=0 leaves warp_gl_lifecycle out (plain Newton, or the scenario runs under
-``python -m warp_gl_lifecycle run``). Always headless (EGL), device cpu.
+``python -m warp_gl_lifecycle run``); WGL_DEBUG=1 prints the package's debug log (which context
+deletes what) on stdout. Always headless (EGL), device cpu.
 """
 
 import os
@@ -16,6 +17,12 @@ pyglet.options["headless"] = True
 
 if os.environ.get("WGL_IMPORT", "1") == "1":
     import warp_gl_lifecycle  # noqa: F401
+
+if os.environ.get("WGL_DEBUG") == "1":  # the package's debug log (which context deletes what) on stdout
+    import logging
+
+    logging.basicConfig(stream=sys.stdout, level=logging.WARNING, format="%(message)s")
+    logging.getLogger("warp_gl_lifecycle").setLevel(logging.DEBUG)
 
 
 def _report():

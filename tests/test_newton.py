@@ -1,0 +1,223 @@
+"""The Newton drop-in: Newton's own ViewerGL (headless, device cpu), without and with the package.
+
+Each scenario runs in a fresh interpreter. Newton's first use compiles its kernels (about a minute
+on two CPUs, cached in ~/.cache/warp afterwards), so the scenarios are few and short.
+"""
+
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
+
+from .conftest import ROOT, SCENARIOS, Result, python_path, run_scenario  # noqa: E402
+
+# Warp's own start-up line on a machine without a CUDA driver: the only stderr tolerated.
+WARP_NO_DRIVER = re.compile(r"^Warp CUDA warning: Could not find or load the NVIDIA CUDA driver\..*$", re.M)
+MODES = ["import", "run"]
+EXITS = [
+    ("newton_viewer_left_open.py", 0),
+    ("newton_viewer_in_cycle_with_error_checking.py", 0),
+    ("newton_viewers_two_open.py", 0),
+    ("newton_viewer_window_closed_then_close.py", 0),
+    ("newton_viewer_closed.py", 0),
+    ("newton_viewer_sys_exit.py", 3),
+]
+TIMEOUT = 600  # the first scenario of a fresh machine compiles Newton's kernels
+
+
+def run_newton_scenario(name, mode="import", env=None):
+    """``import``: the scenario imports warp_gl_lifecycle; ``run``: the unmodified scenario under
+    ``python -m warp_gl_lifecycle run``; ``plain``: Newton alone."""
+    env = {**(env or {})}
+    if mode == "plain":
+        return run_scenario(name, env={**env, "WGL_IMPORT": "0"}, timeout=TIMEOUT)
+    if mode == "import":
+        return run_scenario(name, env=env, timeout=TIMEOUT)
+    proc = subprocess.run(
+        [sys.executable, "-m", "warp_gl_lifecycle", "run", str(SCENARIOS / name)],
+        cwd=SCENARIOS,
+        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **env, "WGL_IMPORT": "0"},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    return Result(proc)
+
+
+def own_stderr(result):
+    """stderr without Warp's no-driver line."""
+    return WARP_NO_DRIVER.sub("", result.stderr).strip()
+
+
+def per_cycle(figures):
+    """Growth per cycle between the first and the last cycle measured: names by kind, RSS in MB."""
+    cycles = sorted(figures, key=int)
+    first, last = figures[cycles[0]], figures[cycles[-1]]
+    span = int(cycles[-1]) - int(cycles[0])
+    names = {kind: (last["names"][kind] - first["names"][kind]) / span for kind in first["names"]}
+    return names, (last["rss_mb"] - first["rss_mb"]) / span
+
+
+# -- the faults, shown on plain Newton -------------------------------------------------------------
+
+
+def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(capsys):
+    result = run_newton_scenario("newton_viewer_20_cycles.py", "plain", env={"WGL_CYCLES": "5"})
+    assert result.returncode == 0, result.stderr
+    names, rss = per_cycle(result.figures())
+    with capsys.disabled():
+        print(f"\nplain Newton, per create/draw/close cycle: {names}, RSS {rss:+.1f} MB")
+    assert names["buffers"] >= 5 and names["textures"] >= 5 and names["renderbuffers"] >= 2
+    assert rss > 20  # the 4096x4096 shadow map alone is 64 MB
+
+
+def test_plain_newton_collected_viewer_breaks_the_viewer_drawing():
+    result = run_newton_scenario("newton_viewer_collected_while_another_draws.py", "plain")
+    assert result.returncode == 1
+    assert "AssertionError: 0x502" in result.stderr  # GL_INVALID_OPERATION: its VAOs were deleted
+
+
+# -- with the package ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_20_viewer_cycles_leave_no_gl_objects_and_little_memory(capsys, mode):
+    result = run_newton_scenario("newton_viewer_20_cycles.py", mode)
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    figures = result.figures()
+    names, rss = per_cycle(figures)
+    with capsys.disabled():
+        print(f"\nNewton with warp_gl_lifecycle ({mode}), per cycle: {names}, RSS {rss:+.2f} MB "
+              f"({' -> '.join(str(f['rss_mb']) for f in figures.values())} MB)")
+    assert all(f["names"] == {"buffers": 0, "textures": 0, "renderbuffers": 0, "programs": 0} for f in figures.values())
+    assert rss < 2
+    stats = result.stats()
+    assert stats["tracked"] == 0 and stats["errors"] == 0 and stats["released_exit"] == 0
+
+
+def test_collected_viewer_leaves_the_drawing_viewer_untouched():
+    result = run_newton_scenario("newton_viewer_collected_while_another_draws.py", env={"WGL_DEBUG": "1"})
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    assert "GL_ERROR 0x0" in result.stdout and "PIXELS_SAME True" in result.stdout
+    assert "released newton ViewerGL #1 (gc)" in result.stdout
+    assert result.stats()["errors"] == 0
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name, code", EXITS)
+def test_newton_viewer_exits_cleanly(name, code, mode):
+    result = run_newton_scenario(name, mode)
+    assert result.returncode == code, result.stderr
+    assert not own_stderr(result), result.stderr
+    stats = result.stats()
+    assert stats["tracked"] == 0 and stats["errors"] == 0
+    assert stats["released_close"] + stats["released_exit"] == stats["created"] >= 12
+
+
+def test_at_exit_every_name_is_deleted_with_its_own_context_current():
+    result = run_newton_scenario("newton_viewers_two_open.py", env={"WGL_DEBUG": "1"})
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    deletions = re.findall(r"deleting GL names (?:queued )?(?:of|for) context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current",
+                           result.stdout)
+    assert deletions and all(owner == current for owner, current in deletions), deletions
+    released = re.findall(r"released newton (\w+) #(\d+) \(exit\)", result.stdout)
+    seqs = [int(seq) for _kind, seq in released]
+    assert seqs == sorted(seqs, reverse=True)  # newest first
+    # each renderer releases its viewer's part before its window closes: the viewer has nothing left
+    assert [kind for kind, _ in released].count("ViewerGL") == 2
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_exception_in_user_code_prints_only_the_users_traceback(mode):
+    result = run_newton_scenario("newton_viewer_user_exception.py", mode)
+    assert result.returncode == 1
+    stderr = own_stderr(result)
+    assert stderr.count("Traceback") == 1 and "ValueError: user bug in simulate()" in stderr
+    for bad in ("Exception ignored", "ImportError", "CUDA error", "runpy", "warp_gl_lifecycle"):
+        assert bad not in stderr, stderr
+    assert result.stats()["released_exit"] >= 12
+
+
+def test_newton_example_runs_under_run():
+    proc = subprocess.run(
+        [sys.executable, "-m", "warp_gl_lifecycle", "run", "-m", "newton.examples", "basic_pendulum",
+         "--device", "cpu", "--headless", "--num-frames", "5"],
+        cwd=ROOT,
+        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+        capture_output=True,
+        text=True,
+        timeout=TIMEOUT,
+    )
+    result = Result(proc)
+    assert result.returncode == 0, result.stderr
+    assert not own_stderr(result), result.stderr
+
+
+def test_newton_is_not_imported_by_the_package():
+    code = "import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] == 'newton'))"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"
+
+
+def run_python(code, env=None):
+    proc = subprocess.run([sys.executable, "-c", code], cwd=SCENARIOS,
+                          env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **(env or {})},
+                          capture_output=True, text=True, timeout=TIMEOUT)
+    assert proc.returncode == 0, proc.stderr
+    return proc
+
+
+VIEWER_TRACKED = """
+import _newton_scene as scene
+from newton._src.viewer.viewer_gl import ViewerGL
+import warp_gl_lifecycle as wgl
+v = scene.viewer()
+print("TRACKED", "_wgl_tracked" in v.__dict__, "MANAGED", "_wgl_managed" in ViewerGL.__dict__, flush=True)
+v.close()
+"""
+
+
+def test_unsupported_newton_is_left_untouched_with_one_warning():
+    code = ("import logging; logging.basicConfig(format='%(message)s')\n"
+            "import warp_gl_lifecycle.newton_compat as nc; nc.SUPPORTED = ((0, 1),)\n" + VIEWER_TRACKED
+            + "import newton.viewer; print('INSTALLED', nc.installed(), nc.install(), flush=True)\n")
+    proc = run_python(code)
+    assert "TRACKED False MANAGED False" in proc.stdout
+    assert "INSTALLED False False" in proc.stdout
+    assert proc.stderr.count("Newton's viewer left unpatched: newton 1.8") == 1, proc.stderr
+
+
+def test_opting_out_leaves_newton_untouched():
+    proc = run_python(VIEWER_TRACKED, env={"WARP_GL_LIFECYCLE": "0"})
+    assert "TRACKED False MANAGED False" in proc.stdout
+
+
+def test_uninstall_and_install_cover_newton():
+    code = ("import warp_gl_lifecycle as wgl\n" + VIEWER_TRACKED
+            + "wgl.uninstall(); print('AFTER UNINSTALL', wgl.installed(), flush=True)\n"
+            + "w = scene.viewer(); print('UNTRACKED', '_wgl_tracked' not in w.__dict__, flush=True); w.close()\n"
+            + "wgl.install(); x = scene.viewer(); print('TRACKED AGAIN', '_wgl_tracked' in x.__dict__, flush=True)\n"
+            + "x.close(); print('LIVE', wgl.live(), flush=True)\n")
+    proc = run_python(code)
+    assert "TRACKED True MANAGED True" in proc.stdout
+    assert "AFTER UNINSTALL False" in proc.stdout and "UNTRACKED True" in proc.stdout
+    assert "TRACKED AGAIN True" in proc.stdout and "LIVE []" in proc.stdout
+
+
+def test_viewer_created_before_the_import_is_adopted():
+    code = ("import os; os.environ['WGL_IMPORT'] = '0'\nimport _newton_scene as scene\n"
+            "v = scene.viewer(); scene.draw(v, frames=1)\n"
+            "import warp_gl_lifecycle as wgl\n"
+            "print('ADOPTED', sorted({t.kind for t in wgl.live()}), flush=True)\n"
+            "v.close(); print('NAMES', scene.live_names(), 'LIVE', wgl.live(), flush=True)\n")
+    proc = run_python(code)
+    assert "'newton RendererGL', 'newton ViewerGL'" in proc.stdout and "'newton MeshInstancerGL'" in proc.stdout
+    # what the viewer made before the import is released too; only the fallback texture is left
+    # (made before the import, its object space unknown to us)
+    assert "LIVE []" in proc.stdout
