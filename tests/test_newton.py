@@ -221,3 +221,15 @@ def test_viewer_created_before_the_import_is_adopted():
     # what the viewer made before the import is released too; only the fallback texture is left
     # (made before the import, its object space unknown to us)
     assert "LIVE []" in proc.stdout
+
+
+def test_doctor_reports_newton_and_its_drop_in():
+    import json  # noqa: PLC0415
+
+    proc = subprocess.run([sys.executable, "-m", "warp_gl_lifecycle", "doctor", "--json"], cwd=ROOT,
+                          env={**os.environ, "PYTHONPATH": python_path()}, capture_output=True, text=True, timeout=300)
+    checks = {c["what"]: c for c in json.loads(proc.stdout)["checks"]}
+    from importlib import metadata  # noqa: PLC0415
+
+    assert checks["newton"]["status"] == "ok" and checks["newton"]["detail"] == metadata.version("newton")
+    assert checks["Newton drop-in"]["status"] == "ok" and "installed" in checks["Newton drop-in"]["detail"]

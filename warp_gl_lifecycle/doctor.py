@@ -3,7 +3,7 @@
 Checks, each printed as ``ok``, ``--`` (optional, absent) or ``MISSING`` with a fix: Python,
 warp-lang, pyglet and numpy versions; a headless GL context and its vendor, renderer and version;
 CUDA devices and whether CUDA-GL interop works; whether the Warp drop-in is supported and
-installed. Exits 1 when something needed (not merely optional, like CUDA) is missing.
+installed; Newton's version and whether its drop-in is installed. Exits 1 when something needed (not merely optional, like CUDA) is missing.
 """
 
 from __future__ import annotations
@@ -182,6 +182,27 @@ def check_drop_in(findings: Findings) -> None:
                                           "or uninstall() was called")
 
 
+def check_newton_drop_in(findings: Findings) -> None:
+    """Newton's version and whether its drop-in is installed (without importing Newton)."""
+    from . import newton_compat  # noqa: PLC0415
+
+    found = newton_compat.version()
+    if found is None:
+        findings.optional("newton", "not installed (optional): pip install 'warp-gl-lifecycle[newton]'")
+        return
+    findings.ok("newton", found)
+    supported, why = newton_compat.version_supported()
+    if not supported:
+        findings.optional("Newton drop-in", f"not applied: {why}; Newton's viewer is left as it is")
+    elif newton_compat.patched():
+        findings.ok("Newton drop-in", f"installed ({why}): ViewerGL is patched")
+    elif newton_compat.installed():
+        findings.ok("Newton drop-in", f"installed ({why}): ViewerGL is patched when Newton is imported")
+    else:
+        findings.optional("Newton drop-in", f"supported ({why}) but not installed: WARP_GL_LIFECYCLE=0 is set, "
+                                            "or uninstall() was called")
+
+
 def main(args) -> int:
     findings = Findings()
     check_packages(findings)
@@ -189,6 +210,7 @@ def main(args) -> int:
     if _version("warp-lang"):
         check_cuda(findings, window)
         check_drop_in(findings)
+    check_newton_drop_in(findings)
     if window is not None:
         window.close()
     if getattr(args, "json", False):

@@ -39,7 +39,7 @@ from .glowners import gl_name, patch, safe_point_first, take_names, take_program
 from .registry import Reason, managed, registry
 from .when_imported import cancel, when_imported
 
-__all__ = ["install", "installed", "supported", "uninstall", "version"]
+__all__ = ["install", "installed", "patched", "supported", "uninstall", "version", "version_supported"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
 
@@ -109,9 +109,9 @@ def _classes() -> dict[str, type]:
     return classes
 
 
-def supported() -> tuple[bool, str]:
-    """Whether the installed Newton is one :func:`install` can patch, and why not. Imports
-    Newton's viewer module (call it when Newton is in use, or to ask, as ``doctor`` does)."""
+def version_supported() -> tuple[bool, str]:
+    """Whether the installed Newton's version is one this drop-in is tested with, and why not.
+    Does not import Newton."""
     found = version()
     if found is None:
         return False, "newton is not installed"
@@ -119,6 +119,16 @@ def supported() -> tuple[bool, str]:
     if match is None or (int(match[1]), int(match[2])) not in SUPPORTED:
         tested = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED)
         return False, f"newton {found} is not a tested version ({tested})"
+    return True, f"newton {found}"
+
+
+def supported() -> tuple[bool, str]:
+    """Whether the installed Newton is one :func:`install` can patch, and why not. Imports
+    Newton's viewer module (call it when Newton is in use)."""
+    ok, why = version_supported()
+    if not ok:
+        return ok, why
+    found = version()
     try:
         classes = _classes()
     except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
