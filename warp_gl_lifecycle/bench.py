@@ -30,10 +30,12 @@ GOALS = {
     "cpu_update_vs_warp": 1.0,
     "gpu_kernel_vs_bandwidth": 2.0,
     "gpu_update_vs_warp": 0.5,
+    "newton_frame_overhead": 1.02,  # a Newton ViewerGL frame with the drop-in / without
+    "newton_cycle_rss": 0.03,  # RSS per ViewerGL cycle, ours / plain Newton's (2 MB of 71)
 }
 
 
-GROUPS = ("registry", "exit", "frame", "cpu", "gpu")
+GROUPS = ("registry", "exit", "frame", "cpu", "gpu", "newton")
 
 
 def _groups(text: str) -> tuple[str, ...]:
@@ -616,7 +618,11 @@ def main(args) -> int:
     repeats = 3 if quick else 5
     update_sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]
     only = args.only
-    steps = {"registry": 1, "exit": 2, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0}
+    from . import bench_newton  # noqa: PLC0415
+
+    newton = bench_newton.newton_available()
+    steps = {"registry": 1, "exit": 2, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0,
+             "newton": 2 if newton else 0}
     progress = Progress(sum(steps[group] for group in only) + (1 if args.plot else 0))
     results: dict[str, Any] = {}
     curves: dict[str, Any] = {"update": {}, "release": {"release_all()": {"n": [], "seconds": []}}}
@@ -658,6 +664,16 @@ def main(args) -> int:
     elif "gpu" in only:
         for key in ("gpu_kernel_vs_bandwidth", "gpu_update_vs_warp"):
             results[key] = {"goal": GOALS[key], "skipped": "no CUDA device"}
+    if "newton" in only:
+        for key, bench in (("newton_frame_overhead", lambda: bench_newton.bench_newton_frame_overhead(
+                                3 if quick else 10, repeats, GOALS["newton_frame_overhead"], _summary)),
+                           ("newton_cycle_rss", lambda: bench_newton.bench_newton_cycle_rss(
+                                2 if quick else 3, 1 if quick else 3, GOALS["newton_cycle_rss"], _summary))):
+            if newton:
+                progress.step(key)
+                results[key] = bench()
+            else:
+                results[key] = {"goal": GOALS[key], "skipped": "newton is not installed"}
     if args.plot:
         progress.step("plot curve")
         window.switch_to()

@@ -327,10 +327,13 @@ def _undo_registration(registration: Any) -> None:
 
 
 def _resources(context: Any) -> Any:
-    from .glresources import GLResources, gl  # noqa: PLC0415
+    """A GLResources for names made in ``context``; None when the owner has no pyglet context (a
+    test's mock renderer, say): then Newton's own cleanup is left to do what it does."""
+    from pyglet.gl.base import Context  # noqa: PLC0415
 
-    context = context if context is not None else gl.current_context
-    return GLResources(context=context) if context is not None else None
+    from .glresources import GLResources  # noqa: PLC0415
+
+    return GLResources(context=context) if isinstance(context, Context) else None
 
 
 def _release_helper(helper: Any) -> None:
@@ -340,7 +343,8 @@ def _release_helper(helper: Any) -> None:
         return
     names, registrations = table
     resources = _resources(helper.__dict__["_wgl_tracked"].context)
-    if resources is None:
+    if resources is None:  # made with no pyglet context current (a mocked GL): Newton's own destroy
+        type(helper)._wgl_destroy(helper)
         return
     take_registrations(helper, resources, registrations, _undo_registration)
     take_names(helper, resources, names)
