@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -233,3 +234,30 @@ def test_doctor_reports_newton_and_its_drop_in():
 
     assert checks["newton"]["status"] == "ok" and checks["newton"]["detail"] == metadata.version("newton")
     assert checks["Newton drop-in"]["status"] == "ok" and "installed" in checks["Newton drop-in"]["detail"]
+
+
+# Newton's own viewer tests that fail on this machine with plain Newton too (llvmpipe, headless):
+# a headless window cannot be resized, and llvmpipe's shadows cover more of the frame than allowed.
+KNOWN_NEWTON_FAILURES = {
+    "test_viewer_get_frame.py::TestRenderingPauseGL::test_freeze_capture_resize_and_resume",
+    "test_viewer_get_frame.py::TestViewerGLGetFrame::test_large_quad_is_stable_under_parallel_camera_translation",
+}
+
+
+def test_newtons_own_viewer_tests_under_run_fail_only_as_plain_newton_does():
+    """Newton's viewer tests (collected by pytest: 15 helper functions Newton's own runner calls
+    are reported as setup errors by pytest, with or without us) under ``run``."""
+    import newton  # noqa: PLC0415
+
+    tests = sorted(str(p) for p in Path(newton.__file__).parent.joinpath("tests").glob("test_viewer_*.py"))
+    proc = subprocess.run(
+        [sys.executable, "-m", "warp_gl_lifecycle", "run", "-m", "pytest", *tests, "-q", "-rf",
+         "-p", "no:cacheprovider", "-p", "no:warp_gl_lifecycle"],
+        cwd=ROOT, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+        capture_output=True, text=True, timeout=TIMEOUT,
+    )
+    failed = {line.split("/tests/", 1)[1].split(" ")[0] for line in proc.stdout.splitlines() if line.startswith("FAILED ")}
+    assert failed <= KNOWN_NEWTON_FAILURES, proc.stdout[-3000:]
+    summary = proc.stdout.strip().splitlines()[-1]
+    assert int(re.search(r"(\d+) passed", summary)[1]) >= 240, summary
+    assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
