@@ -15,6 +15,7 @@ import pytest
 pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
 
 from .conftest import ROOT, SCENARIOS, Result, python_path, run_scenario  # noqa: E402
+from .test_warp_dropin import desktop_env, xvfb_display  # noqa: E402, F401 - the Xvfb fixture
 
 # Warp's own start-up line on a machine without a CUDA driver: the only stderr tolerated.
 WARP_NO_DRIVER = re.compile(r"^Warp CUDA warning: Could not find or load the NVIDIA CUDA driver\..*$", re.M)
@@ -49,9 +50,13 @@ def run_newton_scenario(name, mode="import", env=None):
     return Result(proc)
 
 
+# Newton's own line for a desktop viewer whose GUI cannot be made (imgui_bundle is optional).
+IMGUI_MISSING = re.compile(r"^Warning: imgui_bundle not found\..*$", re.M)
+
+
 def own_stderr(result):
-    """stderr without Warp's no-driver line."""
-    return WARP_NO_DRIVER.sub("", result.stderr).strip()
+    """stderr without Warp's no-driver line (and Newton's imgui_bundle line)."""
+    return IMGUI_MISSING.sub("", WARP_NO_DRIVER.sub("", result.stderr)).strip()
 
 
 def per_cycle(figures):
@@ -117,6 +122,20 @@ def test_newton_viewer_exits_cleanly(name, code, mode):
     stats = result.stats()
     assert stats["tracked"] == 0 and stats["errors"] == 0
     assert stats["released_close"] + stats["released_exit"] == stats["created"] >= 12
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("name", ["newton_viewer_user_closes_window.py", "newton_viewer_left_open.py"])
+def test_desktop_viewer_exits_cleanly(xvfb_display, name, mode):
+    """A real window (Xvfb, GLX): closed by the user mid-loop (Newton's on_close closes the renderer,
+    which releases the viewer's part with the window still open), or left open at exit."""
+    result = run_newton_scenario(name, mode, env={**desktop_env(xvfb_display), "WGL_DESKTOP": "1"})
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    stats = result.stats()
+    assert stats["tracked"] == 0 and stats["errors"] == 0
+    if name == "newton_viewer_user_closes_window.py":
+        assert "loop ended at frame 6 window closed: True" in result.stdout
+        assert stats["released_close"] == stats["created"] and stats["released_exit"] == 0
 
 
 def test_at_exit_every_name_is_deleted_with_its_own_context_current():
@@ -261,3 +280,16 @@ def test_newtons_own_viewer_tests_under_run_fail_only_as_plain_newton_does():
     summary = proc.stdout.strip().splitlines()[-1]
     assert int(re.search(r"(\d+) passed", summary)[1]) >= 240, summary
     assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+@pytest.mark.cuda
+def test_cuda_interop_viewer_cycles_undo_registrations_and_leak_nothing():
+    """On CUDA, with every CUDA-GL interop path of Newton on (registered buffers for meshes,
+    instances, lines, get_frame's pixel buffer): registrations are undone before the buffers are
+    deleted, nothing leaks, and no CUDA error is printed."""
+    env = {"WGL_DEVICE": "cuda:0", "WGL_CYCLES": "10"}
+    result = run_newton_scenario("newton_viewer_20_cycles.py", env=env)
+    assert result.returncode == 0 and "CUDA error" not in result.stderr and not own_stderr(result), result.stderr
+    names, rss = per_cycle(result.figures())
+    assert all(value == 0 for value in names.values()) and rss < 2, (names, rss)
+    assert result.stats()["errors"] == 0

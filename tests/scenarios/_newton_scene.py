@@ -2,18 +2,21 @@
 
 Environment: WGL_IMPORT=0 leaves warp_gl_lifecycle out (plain Newton, or the scenario runs under
 ``python -m warp_gl_lifecycle run``); WGL_DEBUG=1 prints the package's debug log (which context
-deletes what) on stdout. Always headless (EGL), device cpu.
+deletes what) on stdout; WGL_DESKTOP=1 opens real windows (Xvfb, GLX) instead of headless EGL;
+WGL_DEVICE picks the Warp device (default cpu; on CUDA every CUDA-GL interop path is enabled).
 """
 
 import os
 import sys
 
-os.environ.setdefault("PYGLET_HEADLESS", "true")
+DESKTOP = os.environ.get("WGL_DESKTOP") == "1"
+if not DESKTOP:
+    os.environ.setdefault("PYGLET_HEADLESS", "true")
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 import pyglet  # noqa: E402
 
-pyglet.options["headless"] = True
+pyglet.options["headless"] = not DESKTOP
 
 if os.environ.get("WGL_IMPORT", "1") == "1":
     import warp_gl_lifecycle  # noqa: F401
@@ -44,7 +47,8 @@ import newton.viewer  # noqa: E402
 import numpy as np  # noqa: E402
 
 WIDTH, HEIGHT = 64, 48
-DEVICE = "cpu"
+DEVICE = os.environ.get("WGL_DEVICE", "cpu")
+wp.set_device(DEVICE)
 _model = []
 
 
@@ -64,7 +68,9 @@ def model():
 
 
 def viewer():
-    return newton.viewer.ViewerGL(width=WIDTH, height=HEIGHT, headless=True)
+    interop = newton.viewer.ViewerGL.CudaInterop  # every CUDA-GL path Newton has, on a CUDA device
+    return newton.viewer.ViewerGL(width=WIDTH, height=HEIGHT, headless=not DESKTOP,
+                                  enable_cuda_interop=interop.ALL if DEVICE.startswith("cuda") else interop.DYNAMIC_MESH)
 
 
 def draw(v, frames=2):
