@@ -224,6 +224,30 @@ def bench_exit_release(n: int, scale_n: int, repeats: int, progress: Progress) -
 # -- frames of Warp's renderer ---------------------------------------------------------------------
 
 
+def alternating_ratios(run: Callable[[int], float], switch: Callable[[bool], None], frames: int, repeats: int,
+                       pairs: int = 20) -> tuple[list[float], float, float]:
+    """Ours / the baseline, timed in many short adjacent pairs whose order alternates: a ratio per
+    pair, their median per repeat (drift on a shared machine then hits both sides of a pair alike).
+    ``switch(True)`` installs ours, ``switch(False)`` the baseline; ``run(count)`` draws ``count``
+    frames and returns seconds per frame. Returns the ratios and the median ms per frame of each."""
+    ratios, with_ms, without_ms = [], [], []
+    for i in range(repeats):
+        pair_ratios, measured = [], {True: [], False: []}
+        for pair in range(pairs):
+            order = (True, False) if (i + pair) % 2 == 0 else (False, True)
+            times = {}
+            for installed in order:
+                switch(installed)
+                run(2)  # not timed: install() scans the heap for owners to adopt
+                times[installed] = run(frames)
+                measured[installed].append(times[installed])
+            pair_ratios.append(times[True] / times[False])
+        ratios.append(statistics.median(pair_ratios))
+        with_ms.append(statistics.median(measured[True]) * 1e3)
+        without_ms.append(statistics.median(measured[False]) * 1e3)
+    return ratios, statistics.median(with_ms), statistics.median(without_ms)
+
+
 def bench_frame_overhead(frames: int, repeats: int, device: str | None) -> dict:
     import warp.render  # noqa: PLC0415
 
@@ -246,30 +270,15 @@ def bench_frame_overhead(frames: int, repeats: int, device: str | None) -> dict:
         return (time.perf_counter() - start) / count
 
     run(5)
-    ratios, with_ms, without_ms = [], [], []
     try:
-        for i in range(repeats):
-            # Many short adjacent pairs, the order alternating: a ratio per pair, then the median.
-            # Drift on a shared machine then hits both sides of each pair alike.
-            pair_ratios, measured = [], {True: [], False: []}
-            for pair in range(20):
-                order = (True, False) if (i + pair) % 2 == 0 else (False, True)
-                times = {}
-                for installed in order:
-                    (warp_compat.install if installed else warp_compat.uninstall)()
-                    run(2)  # not timed: install() scans the heap for owners to adopt
-                    times[installed] = run(frames)
-                    measured[installed].append(times[installed])
-                pair_ratios.append(times[True] / times[False])
-            ratios.append(statistics.median(pair_ratios))
-            with_ms.append(statistics.median(measured[True]) * 1e3)
-            without_ms.append(statistics.median(measured[False]) * 1e3)
+        ratios, with_ms, without_ms = alternating_ratios(
+            run, lambda installed: (warp_compat.install if installed else warp_compat.uninstall)(), frames, repeats)
     finally:
         warp_compat.install()
         renderer.close()
     return _summary(ratios, GOALS["frame_overhead"], {
         "scene": "box" if can_draw_shapes else "grid, sky and axis (no shapes: plain Warp cannot draw them on a CPU device)",
-        "with_ms": round(statistics.median(with_ms), 3), "without_ms": round(statistics.median(without_ms), 3)})
+        "with_ms": round(with_ms, 3), "without_ms": round(without_ms, 3)})
 
 
 # -- instance updates ------------------------------------------------------------------------------
@@ -665,10 +674,8 @@ def main(args) -> int:
         for key in ("gpu_kernel_vs_bandwidth", "gpu_update_vs_warp"):
             results[key] = {"goal": GOALS[key], "skipped": "no CUDA device"}
     if "newton" in only:
-        for key, bench in (("newton_frame_overhead", lambda: bench_newton.bench_newton_frame_overhead(
-                                3 if quick else 10, repeats, GOALS["newton_frame_overhead"], _summary)),
-                           ("newton_cycle_rss", lambda: bench_newton.bench_newton_cycle_rss(
-                                2 if quick else 3, 1 if quick else 3, GOALS["newton_cycle_rss"], _summary))):
+        for key, bench in (("newton_frame_overhead", lambda: bench_newton.bench_newton_frame_overhead(3 if quick else 10, repeats)),
+                           ("newton_cycle_rss", lambda: bench_newton.bench_newton_cycle_rss(2 if quick else 3, 1 if quick else 3))):
             if newton:
                 progress.step(key)
                 results[key] = bench()

@@ -39,10 +39,12 @@ def _viewer(model: Any) -> Any:
     return viewer
 
 
-def bench_newton_frame_overhead(frames: int, repeats: int, goal: float, summary) -> dict:
+def bench_newton_frame_overhead(frames: int, repeats: int) -> dict:
     """A ViewerGL frame (begin_frame, log_state, end_frame) with the drop-in / without, in short
-    adjacent pairs of alternating order; the median ratio per repeat."""
+    adjacent pairs of alternating order (``bench.alternating_ratios``)."""
     from pyglet import gl  # noqa: PLC0415
+
+    from .bench import GOALS, _summary, alternating_ratios  # noqa: PLC0415
 
     from . import newton_compat  # noqa: PLC0415
 
@@ -60,28 +62,15 @@ def bench_newton_frame_overhead(frames: int, repeats: int, goal: float, summary)
         return (time.perf_counter() - start) / count
 
     run(3)
-    ratios, with_ms, without_ms = [], [], []
     try:
-        for i in range(repeats):
-            pair_ratios, measured = [], {True: [], False: []}
-            for pair in range(10):
-                order = (True, False) if (i + pair) % 2 == 0 else (False, True)
-                times = {}
-                for installed in order:
-                    (newton_compat.install if installed else newton_compat.uninstall)()
-                    run(1)  # not timed: install() scans the heap for viewers to adopt
-                    times[installed] = run(frames)
-                    measured[installed].append(times[installed])
-                pair_ratios.append(times[True] / times[False])
-            ratios.append(statistics.median(pair_ratios))
-            with_ms.append(statistics.median(measured[True]) * 1e3)
-            without_ms.append(statistics.median(measured[False]) * 1e3)
+        ratios, with_ms, without_ms = alternating_ratios(
+            run, lambda installed: (newton_compat.install if installed else newton_compat.uninstall)(),
+            frames, repeats, pairs=10)
     finally:
         newton_compat.install()
         viewer.close()
-    return summary(ratios, goal, {"scene": "box, sphere, ground plane; 320x240",
-                                  "with_ms": round(statistics.median(with_ms), 3),
-                                  "without_ms": round(statistics.median(without_ms), 3)})
+    return _summary(ratios, GOALS["newton_frame_overhead"], {"scene": "box, sphere, ground plane; 320x240",
+                                  "with_ms": round(with_ms, 3), "without_ms": round(without_ms, 3)})
 
 
 def _rss_mb() -> float:
@@ -108,10 +97,11 @@ def _cycle_growth(model: Any, state: Any, cycles: int) -> float:
     return (_rss_mb() - start) / cycles
 
 
-def bench_newton_cycle_rss(cycles: int, repeats: int, goal: float, summary) -> dict:
+def bench_newton_cycle_rss(cycles: int, repeats: int) -> dict:
     """MB of RSS per ViewerGL create/draw/close cycle: ours / plain Newton's (uninstalled), side
     by side. Plain Newton's growth stays in the process (it is what leaks), so few cycles."""
     from . import newton_compat  # noqa: PLC0415
+    from .bench import GOALS, _summary  # noqa: PLC0415
 
     model, state = _scene()
     ratios, ours_mb, plain_mb = [], [], []
@@ -126,6 +116,6 @@ def bench_newton_cycle_rss(cycles: int, repeats: int, goal: float, summary) -> d
             ratios.append(max(ours, 0.01) / plain if plain > 0 else float("inf"))  # < 0.01 MB counts as 0.01
     finally:
         newton_compat.install()
-    return summary(ratios, goal, {"ours_mb_per_cycle": round(statistics.median(ours_mb), 2),
-                                  "plain_mb_per_cycle": round(statistics.median(plain_mb), 2),
-                                  "cycles": cycles})
+    return _summary(ratios, GOALS["newton_cycle_rss"], {
+        "ours_mb_per_cycle": round(statistics.median(ours_mb), 2),
+        "plain_mb_per_cycle": round(statistics.median(plain_mb), 2), "cycles": cycles})

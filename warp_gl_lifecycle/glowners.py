@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["gl_name", "patch", "safe_point_first", "take_names", "take_programs", "take_registrations"]
+__all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs", "take_registrations"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -94,3 +94,8 @@ def patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callabl
             delattr(cls, name)
 
     return restore
+
+
+def missing_attributes(classes: dict[str, type], required: dict[str, Iterable[str]]) -> list[str]:
+    """``Class.attribute`` for each attribute in ``required`` that the class named lacks."""
+    return [f"{name}.{attr}" for name, attrs in required.items() for attr in attrs if not hasattr(classes[name], attr)]

@@ -23,7 +23,8 @@ everything it patches is there:
 * ``ViewerGL.begin_frame`` starts with a safe point (deferred releases, queued GL names).
 
 :func:`uninstall` stops tracking new instances and removes the safe point; what is tracked stays
-tracked and is released exactly once. Nothing here runs inside a finalizer.
+tracked and is released exactly once (a helper's ``destroy()`` stays its close, and where the
+fallback texture was made is still recorded). Nothing here runs inside a finalizer.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import gl_name, patch, safe_point_first, take_names, take_programs, take_registrations
+from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs, take_registrations
 from .registry import Reason, managed, registry
 from .when_imported import cancel, when_imported
 
@@ -133,7 +134,7 @@ def supported() -> tuple[bool, str]:
         classes = _classes()
     except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
         return False, f"Newton's OpenGL viewer could not be imported: {type(exc).__name__}: {exc}"
-    missing = [f"{name}.{attr}" for name, attrs in _REQUIRED.items() for attr in attrs if not hasattr(classes[name], attr)]
+    missing = missing_attributes(classes, _REQUIRED)
     if missing:
         return False, f"newton {found} lacks {', '.join(missing)}"
     return True, f"newton {found}"
@@ -203,7 +204,9 @@ def _patch(adopt: bool) -> bool:
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     _state["renderer_cls"] = renderer_cls
     restore.append(patch(viewer_cls, "begin_frame", safe_point_first))
-    restore.append(patch(renderer_cls, "get_fallback_texture", _remember_fallback_context))
+    if "_wgl_fallback_recorded" not in renderer_cls.__dict__:  # passive, so it stays after uninstall
+        patch(renderer_cls, "get_fallback_texture", _remember_fallback_context)
+        renderer_cls._wgl_fallback_recorded = True
     _state.update(installed=True, restore=restore)
     if adopt:
         _adopt_existing(classes)

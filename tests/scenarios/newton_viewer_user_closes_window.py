@@ -1,24 +1,7 @@
 """A desktop window: the user closes the viewer's window mid-loop (a WM_DELETE_WINDOW request from
 another X client). The loop ends through Newton's own on_close handling; then close(), twice."""
-import ctypes
-
 import _newton_scene as scene
-from pyglet.libs.x11 import xlib
-
-
-def request_close(window):
-    """What a window manager does when the user clicks the close button."""
-    display = xlib.XOpenDisplay(None)
-    event = xlib.XEvent()
-    event.xclient.type = xlib.ClientMessage
-    event.xclient.window = window._window
-    event.xclient.message_type = xlib.XInternAtom(display, b"WM_PROTOCOLS", False)
-    event.xclient.format = 32
-    event.xclient.data.l[0] = xlib.XInternAtom(display, b"WM_DELETE_WINDOW", False)
-    xlib.XSendEvent(display, window._window, False, 0, ctypes.byref(event))
-    xlib.XFlush(display)
-    xlib.XCloseDisplay(display)
-
+from _x11 import request_close
 
 v = scene.viewer()
 scene.draw(v, frames=1)

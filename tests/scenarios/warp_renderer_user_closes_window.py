@@ -2,25 +2,8 @@
 
 The render loop ends through Warp's own on_close handling, and the program exits without close().
 """
-import ctypes
-
 import _warp_scene as scene
-from pyglet.libs.x11 import xlib
-
-
-def request_close(window):
-    """What a window manager does when the user clicks the close button."""
-    display = xlib.XOpenDisplay(None)
-    event = xlib.XEvent()
-    event.xclient.type = xlib.ClientMessage
-    event.xclient.window = window._window
-    event.xclient.message_type = xlib.XInternAtom(display, b"WM_PROTOCOLS", False)
-    event.xclient.format = 32
-    event.xclient.data.l[0] = xlib.XInternAtom(display, b"WM_DELETE_WINDOW", False)
-    xlib.XSendEvent(display, window._window, False, 0, ctypes.byref(event))
-    xlib.XFlush(display)
-    xlib.XCloseDisplay(display)
-
+from _x11 import request_close
 
 r = scene.renderer()
 frame = 0
