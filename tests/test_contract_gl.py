@@ -288,3 +288,37 @@ def test_neighbour_in_an_unshared_context_keeps_its_shader_when_another_space_go
     assert tuple(image[32, 32]) != (0, 0, 0)
     keeper.close()
     again.close()
+
+
+def test_legacy_cleanup_is_not_run_with_a_stand_in_when_its_context_is_gone(gl_window, deletes):
+    """A legacy class deletes its vertex array itself. Its window is closed before it is released:
+    the vertex array died with the context, and running the body with a sibling current would
+    delete the sibling's vertex array of the same number."""
+    a, b = window(), window()
+    a.switch_to()
+
+    class LegacyMesh:
+        def __init__(self):
+            self.context = gl.current_context
+            self.vao = gl.GLuint()
+            gl.glGenVertexArrays(1, self.vao)
+            gl.glBindVertexArray(self.vao)
+            gl.glBindVertexArray(0)
+
+        def close(self):
+            gl.glDeleteVertexArrays(1, self.vao)
+
+    managed(LegacyMesh, context=lambda self: self.context, kind="LegacyMesh")
+    mesh = LegacyMesh()
+    a.close()
+    b.switch_to()
+    sibling = gl.GLuint()
+    gl.glGenVertexArrays(1, sibling)
+    gl.glBindVertexArray(sibling)
+    gl.glBindVertexArray(0)
+    assert sibling.value == mesh.vao.value
+    mesh.close()
+    assert not mesh._wgl_tracked.alive
+    assert [d for d in deletes if d[0] == "glDeleteVertexArrays"] == []
+    assert live_names("vao", [sibling.value]) == [sibling.value]
+    b.close()

@@ -149,7 +149,7 @@ def install() -> bool:
 
     managed(renderer_cls, context=_renderer_context, kind="OpenGLRenderer", release=_release_renderer)
     managed(instancer_cls, context=_current_context, kind="warp ShapeInstancer", release=_release_instancer)
-    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
+    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]  # Warp's own close()
     restore = [renderer_cls._wgl_managed.restore, instancer_cls._wgl_managed.restore]
     restore.append(_patch(renderer_cls, "update", _safe_point_first))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
