@@ -80,3 +80,30 @@ def test_renderer_closed_by_its_app_finalizer_in_one_garbage_cycle_is_released(s
     result = scenario("release_interrupted_at_exit.py", "--mode", "cycle").assert_clean()
     assert result.stdout.count("released in cycle") == 1
     assert result.stats() == {**result.stats(), "tracked": 0, "released_close": 1, "errors": 0}
+
+
+def test_warp_renderer_tracked_before_uninstall_is_still_released_once_at_exit(scenario):
+    result = scenario("warp_renderer_uninstalled.py").assert_clean()
+    assert "installed False" in result.stdout
+    stats = result.stats()
+    assert stats["errors"] == 0 and stats["tracked"] == 0 and stats["released_exit"] >= 1
+
+
+def test_unclosed_owner_under_w_error_resource_warning_is_reported_as_unraisable(scenario):
+    """As Python does for an unclosed file: the warning, raised as an error in a release that is
+    not the user's call, reaches sys.unraisablehook; it does not vanish, and the others still go."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import SCENARIOS, python_path
+
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::ResourceWarning", str(SCENARIOS / "instancer_left_open.py")],
+        cwd=SCENARIOS, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Exception ignored" in proc.stderr and "ResourceWarning: unclosed ShapeInstancer 'left open'" in proc.stderr
+    stats = dict(eval(next(l for l in proc.stdout.splitlines() if l.startswith("STATS "))[6:]))  # noqa: S307
+    assert stats["tracked"] == 0 and stats["released_exit"] == 2
