@@ -97,14 +97,15 @@ _MAX_ROUNDS = 100
 
 
 class _NoHooks:
-    def activate(self, context: Any) -> ContextManager[Any]:
-        return nullcontext()
+    """Contexts as plain labels: nothing to make current, nothing to flush."""
 
-    def current(self) -> Any:
-        return None
+    def activate(self, context: Any) -> ContextManager[Any]:
+        return nullcontext(context)
 
     def flush(self, context: Any) -> None:
         pass
+
+
 
 
 class Tracked(weakref.ref):
@@ -182,7 +183,10 @@ class Registry:
         self._strong_contexts = 0
         self._armed_at = -1  # atexit's hook count just after this registry's hook was (re)registered
         self._hooks: ContextHooks = _NoHooks()
-        self._current: Callable[[], Any] | None = self._hooks.current
+        self._current: Callable[[], Any] | None = None  # the hooks' current(), when they have one
+        #: Called with the first context key while no hooks are installed: the package sets it to
+        #: load the GL layer when that key is a pyglet context (the registry knows nothing of GL).
+        self.hooks_loader: Callable[[Any], None] | None = None
         self._exiting = False
         self._warn_now = True
         self._debug_now = False
@@ -363,6 +367,8 @@ class Registry:
             ref = _Strong(context)
             self._strong_contexts += 1
         self._contexts[key] = ref
+        if self.hooks_loader is not None and self._hooks.__class__ is _NoHooks:
+            self.hooks_loader(context)
         self._arm_exit_hook()
 
     def _arm_exit_hook(self) -> None:
