@@ -45,9 +45,10 @@ def build(positions, colors, device="cpu"):
 
 
 class Scene:
-    """Window ``home`` (its own object space) holds the instancer under test; ``shared`` shares
-    home's objects; ``private`` has an object space of its own whose neighbour's matrix buffer
-    has the same number as the instancer's (so a GL call in the wrong context hits it)."""
+    """Window ``home`` (its own object space) holds the instancer under test and a neighbour;
+    ``shared`` shares home's objects; ``private`` has an object space of its own whose
+    neighbour's matrix buffer has the same number as the instancer's (so a GL call in the wrong
+    context hits it)."""
 
     def __init__(self, gl_window):
         config = gl_window.config
@@ -59,6 +60,7 @@ class Scene:
                                             context=config.create_context(None))
         self.home.switch_to()
         self.inst = build([(-0.5, -0.5, 0), (0.5, -0.5, 0)], RED)
+        self.same_neighbour = build([(0.5, 0.5, 0)], GREEN)
         self.shared.switch_to()
         self.shared_neighbour = build([(0.0, 0.5, 0)], GREEN)
         self.private.switch_to()
@@ -85,17 +87,18 @@ class Scene:
         return draw(inst)
 
     def neighbour_pixels(self):
-        return {"shared": self.image(self.shared, self.shared_neighbour),
+        return {"same": self.image(self.home, self.same_neighbour),
+                "shared": self.image(self.shared, self.shared_neighbour),
                 "private": self.image(self.private, self.private_neighbour)}
 
     def assert_neighbours_untouched(self):
         after = self.neighbour_pixels()
-        for where in ("shared", "private"):
+        for where in ("same", "shared", "private"):
             changed = int((after[where] != self.before[where]).any(axis=2).sum())
             assert changed == 0, f"{changed} pixels of the {where} neighbour changed"
 
     def close(self):
-        for inst, window in ((self.inst, self.home), (self.shared_neighbour, self.shared),
+        for inst, window in ((self.inst, self.home), (self.same_neighbour, self.home), (self.shared_neighbour, self.shared),
                              (self.private_neighbour, self.private)):
             window.switch_to()
             inst.close()
@@ -131,11 +134,17 @@ def test_with_block_uploads_into_its_own_buffer_when_another_context_became_curr
 # -- item 2: close() inside `with inst:` -----------------------------------------------------------
 
 
-@pytest.mark.parametrize("where", ["home", "private"])
+@pytest.mark.parametrize("where", ["home", "same", "private"])
 def test_close_inside_with_block_uploads_nothing_anywhere(scene, where):
+    """With GL error checking off (PYGLET_DEBUG_GL=false, or python -O: see
+    test_focused_subset_under_dev_mode_and_without_gl_error_checks), binding the deleted name
+    fails silently and an upload would land in whatever buffer is bound."""
     with scene.inst as mapped:
         wp.launch(place_in_a_row, dim=2, outputs=[mapped.vbo_transforms], device="cpu")
         scene.inst.close()
+        if where == "same":  # a neighbour in the same context leaves its vertex buffer bound
+            scene.home.switch_to()
+            scene.same_neighbour.register_shape(SMALL_QUAD, INDICES, GREEN)
         if where == "private":  # the neighbour binds its own buffers in a context where our
             scene.private.switch_to()  # (deleted) matrix buffer's number names its matrices
             scene.private_neighbour.update_colors(BLUE, None)
@@ -419,3 +428,35 @@ def test_handle_signals_names_the_mistake_and_installs_nothing(signals, error, m
     with pytest.raises(error, match=match):
         handle_signals((signal.SIGUSR1, *signals) if isinstance(signals, tuple) else signals)
     assert signal.getsignal(signal.SIGUSR1) is before
+
+
+# -- the same tests under -X dev, and with GL error checking off ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "python_args, env, files",
+    [
+        (["-X", "dev", "-W", "error"], {}, ["tests/test_instancer_misuse.py", "tests/test_instancer.py"]),
+        ([], {"PYGLET_DEBUG_GL": "false"},
+         ["tests/test_instancer_misuse.py", "tests/test_instancer.py", "tests/test_instancer_fuzz.py"]),
+    ],
+    ids=["dev-mode-warnings-as-errors", "no-gl-error-checks"],
+)
+def test_focused_subset_under_dev_mode_and_without_gl_error_checks(python_args, env, files):
+    """With pyglet's GL error checking off (as under ``python -O``) a failed bind is silent and a
+    stray upload lands in whatever buffer is bound: only the pixel checks can see it. Dev mode
+    with warnings as errors shows unclosed owners, unawaited work and deprecated calls."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import ROOT, python_path
+
+    proc = subprocess.run(
+        [sys.executable, *python_args, "-m", "pytest", "-q", "-p", "no:cacheprovider", *files,
+         "-k", "not focused_subset"],
+        cwd=ROOT, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **env},
+        capture_output=True, text=True, timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
+    assert "Exception ignored" not in proc.stderr and " passed" in proc.stdout
