@@ -81,7 +81,7 @@ def usage_error(capsys, argv):
     [
         (["--out", "{tmp}"], "--out '{tmp}' is a directory"),
         (["--out", "{tmp}/missing/demo.png"], "--out '{tmp}/missing/demo.png' cannot be written: No such file"),
-        (["--out", "{tmp}/demo.jpg"], "--out '{tmp}/demo.jpg': cannot write .jpg; use .png"),
+        (["--out", "{tmp}/demo.jpg"], "--out '{tmp}/demo.jpg': pyglet cannot write .jpg; use .png"),
         (["--device", "cuda:0"], "--device 'cuda:0' is not a device here"),
         (["--device", "nonsense"], "--device 'nonsense' is not a device here"),
         (["--interop", "shared", "--device", "cpu"], "--interop shared needs a CUDA device"),

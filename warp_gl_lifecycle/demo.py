@@ -100,7 +100,8 @@ def check_arguments(args) -> Any:
         cli.check_display()
     else:
         pyglet.options["headless"] = True
-    cli.output_file(args.out, "--out", suffixes=_image_suffixes())
+    cli.output_file(args.out, "--out")
+    _check_image_suffix(args.out)
     from .instancer import MAX_INSTANCES  # noqa: PLC0415 - imports pyglet's GL: a context is current
 
     if args.instances > MAX_INSTANCES:
@@ -112,10 +113,15 @@ def check_arguments(args) -> Any:
     return device
 
 
-def _image_suffixes() -> tuple[str, ...]:
+def _check_image_suffix(path: str) -> None:
+    """pyglet has an encoder for ``path``'s suffix (PNG always; more with Pillow installed)."""
+    import os  # noqa: PLC0415
+
     from pyglet.image.codecs import registry  # noqa: PLC0415
 
-    return tuple(registry._encoder_extensions)  # noqa: SLF001 - pyglet lists no public accessor
+    if not registry.get_encoders(path):
+        suffix = os.path.splitext(path)[1] or "files without a suffix"
+        raise _usage(f"--out {path!r}: pyglet cannot write {suffix}; use .png")
 
 
 def _usage(message: str) -> Exception:
