@@ -81,7 +81,7 @@ def rows_variant(data, rng, name, count, width, make_valid, warp_dtype=None):
     """None, a valid (count, width) array (or Warp array), or a bad one named ``name``."""
     kinds = ["none", "ok", "ok", "shape", "nan", "inf", "big"]
     if warp_dtype is not None:
-        kinds += ["warp", "warp", "warp_length", "warp_dtype"]
+        kinds += ["warp", "warp", "warp_length", "warp_dtype"] + (["warp_other_device"] if wp.is_cuda_available() else [])
     if name in ("rotations", "transforms") and count:
         kinds.append("zero_quaternion")
     kind = data.draw(st.sampled_from(kinds), label=name)
@@ -90,8 +90,8 @@ def rows_variant(data, rng, name, count, width, make_valid, warp_dtype=None):
         return None, None
     if kind == "ok":
         return valid, None
-    if kind == "warp":
-        return wp.array(valid, dtype=warp_dtype, device="cpu"), None
+    if kind in ("warp", "warp_other_device"):  # an array on another device is copied
+        return wp.array(valid, dtype=warp_dtype, device="cpu" if kind == "warp" else "cuda:0"), None
     if kind == "warp_length":
         return wp.array(make_valid(count + 1), dtype=warp_dtype, device="cpu"), name
     if kind == "warp_dtype":

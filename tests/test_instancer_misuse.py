@@ -460,3 +460,29 @@ def test_focused_subset_under_dev_mode_and_without_gl_error_checks(python_args, 
     )
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     assert "Exception ignored" not in proc.stderr and " passed" in proc.stdout
+
+
+# -- the same contracts on CUDA (each interop mode) ---------------------------------------------------
+
+
+@pytest.mark.cuda
+@pytest.mark.parametrize("interop", ["map", "copy", "shared"])
+def test_cuda_launch_helper_and_close_inside_with_block(gl_context, interop):
+    inst = ShapeInstancer(device="cuda:0", interop=interop)
+    inst.register_shape(SMALL_QUAD, INDICES, RED)
+    try:
+        inst.allocate_instances(np.zeros((2, 3)))
+    except RuntimeError as exc:  # this machine cannot share or register GL buffers
+        inst.close()
+        pytest.skip(f"interop {interop} unavailable: {exc}")
+    with pytest.raises(ValueError, match="dim must be an int"):
+        inst.launch(place_in_a_row, dim=3)
+    inst.launch(place_in_a_row)
+    np.testing.assert_allclose(gl_floats(inst.instance_transform_gl_buffer, (2, 16))[:, 12:14], [[-0.4, 0.5], [0.4, 0.5]])
+    error = on_a_thread(inst.render)
+    assert isinstance(error, RuntimeError) and "main thread" in str(error)
+    buffers = inst._gl.names()["buffers"]
+    with inst as mapped:
+        wp.launch(place_in_a_row, dim=2, outputs=[mapped.vbo_transforms], device="cuda:0")
+        inst.close()  # waits for the kernel, undoes the mapping, then releases
+    assert inst.closed and live_names("buffer", buffers) == []
