@@ -486,3 +486,34 @@ def test_cuda_launch_helper_and_close_inside_with_block(gl_context, interop):
         wp.launch(place_in_a_row, dim=2, outputs=[mapped.vbo_transforms], device="cuda:0")
         inst.close()  # waits for the kernel, undoes the mapping, then releases
     assert inst.closed and live_names("buffer", buffers) == []
+
+
+@pytest.mark.skipif(
+    not __import__("os").environ.get("WARP_GL_LIFECYCLE_VALGRIND") or not __import__("shutil").which("valgrind"),
+    reason="slow (about 2 minutes): set WARP_GL_LIFECYCLE_VALGRIND=1 with valgrind installed",
+)
+def test_zero_instances_read_no_memory_past_an_array_under_valgrind():
+    """The old code uploaded 12 bytes from an empty NumPy array: valgrind reported an invalid
+    read in the driver's memmove of a block NumPy allocated. Other reports (the dynamic loader's)
+    are not ours."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import SCENARIOS, python_path
+
+    proc = subprocess.run(
+        ["valgrind", "--error-limit=no", sys.executable, str(SCENARIOS / "instancer_with_zero_instances.py")],
+        cwd=SCENARIOS, capture_output=True, text=True, timeout=900,
+        env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONMALLOC": "malloc", "PYTHONPATH": python_path()},
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert ours_in_valgrind_reports(proc.stderr) == []
+
+
+def ours_in_valgrind_reports(stderr: str) -> list[str]:
+    """valgrind's reports (separated by an empty ``==pid==`` line) of reads past NumPy's memory."""
+    import re
+
+    reports = re.split(r"^==\d+== ?\n", stderr, flags=re.MULTILINE)
+    return [report for report in reports if "Invalid read" in report and "PyDataMem" in report]
