@@ -419,6 +419,8 @@ class ShapeInstancer:
         run if asked), *then* open. A close on another thread only queues names, and only a safe
         point (or making a context current) deletes them, so once this check passes the names
         stay valid for the rest of the call."""
+        if not self._tracked.alive:  # closed before the call: say so first, from any thread
+            raise RuntimeError(f"{self._tracked.description} is closed")
         _require_main_thread(method)
         context = self._gl.context
         if gl.current_context is not context and glresources.is_alive(context):
