@@ -606,9 +606,9 @@ def main(args) -> int:
     if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before the long run
         raise SystemExit("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'")
     pyglet.options["headless"] = True
-    import warp as wp  # noqa: PLC0415
+    from .warp_compat import quiet_warp  # noqa: PLC0415
 
-    wp.config.log_level = wp.LOG_WARNING
+    wp = quiet_warp()
     wp.init()
     window = pyglet.window.Window(32, 32, visible=False)
     cuda = args.device or ("cuda:0" if wp.is_cuda_available() else None)

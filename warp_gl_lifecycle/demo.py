@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 import numpy as np
 import warp as wp
 
+from .warp_compat import quiet_warp
+
 __all__ = ["add_arguments", "main", "cube_mesh"]
 
 
@@ -92,7 +94,7 @@ def main(args) -> int:
     if not args.window:
         pyglet.options["headless"] = True
     width, height = (int(v) for v in args.size.lower().split("x"))
-    wp.config.log_level = wp.LOG_WARNING
+    quiet_warp()
     wp.init()
     device = wp.get_device(args.device or ("cuda:0" if wp.is_cuda_available() else "cpu"))
 

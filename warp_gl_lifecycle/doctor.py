@@ -99,9 +99,9 @@ def check_gl(findings: Findings) -> object | None:
 
 def check_cuda(findings: Findings, window) -> None:
     try:
-        import warp as wp  # noqa: PLC0415
+        from .warp_compat import quiet_warp  # noqa: PLC0415
 
-        wp.config.log_level = wp.LOG_WARNING
+        wp = quiet_warp()
         wp.init()
     except Exception as exc:  # noqa: BLE001
         findings.missing("warp", f"cannot initialise: {type(exc).__name__}: {exc}")
