@@ -1,5 +1,5 @@
 # `make demo`: the main job. `make test`: the test suite. Both create .venv and install what they need.
-# `make test-oldest`: the drop-in, runner and exit-scenario tests against the oldest supported
+# `make test-oldest`: the drop-in, runner, exit-scenario, demo and doctor tests against the oldest supported
 # warp-lang, in a second virtual environment (.venv-oldest); CI runs both.
 PYTHON ?= python3
 VENV := .venv
@@ -9,7 +9,8 @@ export PYGLET_HEADLESS ?= true
 OLDEST_WARP ?= warp-lang~=1.8.0
 VENV_OLDEST := .venv-oldest
 PY_OLDEST := $(VENV_OLDEST)/bin/python
-OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py
+OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py tests/test_demo.py \
+	tests/test_hardening.py::test_doctor_reports_a_healthy_machine
 
 .PHONY: demo test test-oldest install clean
 
