@@ -21,8 +21,8 @@ installed warp-lang, after checking that everything it patches is there:
 Supported: warp-lang 1.8 through 1.19. Where versions differ, this module alone knows: 1.10 and
 later keep the renderer and runtime in ``warp._src.render.render_opengl`` and ``warp._src.context``,
 1.8 and 1.9 in ``warp.render.render_opengl`` and ``warp.context``; the native call undoing a CUDA-GL
-registration is ``wp_cuda_graphics_unregister_resource`` (1.9 and later) or
-``cuda_graphics_unregister_resource`` (1.8); Warp's messages are quieted by ``config.log_level``
+registration is ``cuda_graphics_unregister_resource`` in 1.8 and ``wp_cuda_graphics_unregister_resource``
+later; Warp's messages are quieted by ``config.log_level``
 (1.14 and later) or ``config.quiet`` (:func:`quiet_warp`).
 """
 
@@ -58,7 +58,6 @@ _INSTANCER_BUFFERS = ("vbo", "ebo", "instance_transform_gl_buffer", "instance_co
 _state: dict[str, Any] = {"installed": False, "restore": [], "unregister": None}
 
 
-
 # -- helpers used by the package's own instancer ---------------------------------------------------
 
 
@@ -85,7 +84,7 @@ def _unregister(registration: Any) -> None:
     resource, registration.resource = getattr(registration, "resource", None), None
     if resource:
         with cuda_context(registration.device):
-            _state["unregister"](registration.context, resource)
+            (_state["unregister"] or _native_unregister())(registration.context, resource)
 
 
 def _native_unregister() -> Callable[[Any, Any], None]:
@@ -461,13 +460,17 @@ def _refuse_when_closed(switch_context: Callable) -> Callable:
 
     def patched_switch_context(self):
         if vars(self).get("_wgl_closed"):
-            raise RuntimeError(
-                "OpenGLRenderer is closed: close() released its window and GL objects "
-                "(if it was closed from another thread, at this frame's safe point); create a new renderer to draw"
-            )
+            raise _closed_error()
         return switch_context(self)
 
     return patched_switch_context
+
+
+def _closed_error() -> RuntimeError:
+    return RuntimeError(
+        "OpenGLRenderer is closed: close() released its window and GL objects "
+        "(if it was closed from another thread, at this frame's safe point); create a new renderer to draw"
+    )
 
 
 def _safe_point_first(update: Callable) -> Callable:
@@ -479,6 +482,8 @@ def _safe_point_first(update: Callable) -> Callable:
 
             flush.append(glresources_flush)
         flush[0]()
+        if vars(self).get("_wgl_closed"):  # also with a window, whose closed canvas pyglet skips silently
+            raise _closed_error()
         return update(self, *args, **kwargs)
 
     return patched_update
