@@ -1,6 +1,7 @@
 """``python -m warp_gl_lifecycle run``: everything after the program is the program's, and every way a
 program ends gives the exit status and stderr of plain ``python``, side by side."""
 
+import importlib.util
 import os
 import re
 import subprocess
@@ -8,7 +9,7 @@ import sys
 
 import pytest
 
-from .conftest import SCENARIOS, python_path
+from .conftest import SCENARIOS, python_path, without_warp_lines
 
 ENDINGS = ["normal", "ctrl-c", "keyboard-interrupt", "exit-3", "exit-message", "exception", "os-exit"]
 
@@ -67,3 +68,14 @@ def test_runner_help_and_errors():
     assert unknown.returncode == 2 and "--bogus" in unknown.stderr
     plain, ours = python("no_such_file.py"), under_run("no_such_file.py")
     assert (ours.returncode, ours.stderr) == (plain.returncode, plain.stderr)
+
+
+def test_warps_own_renderer_tests_run_with_unittest_options():
+    """``run -m unittest -v ...``: Warp's own renderer tests (renderers made with ``__new__``)."""
+    if importlib.util.find_spec("warp.tests") is None or importlib.util.find_spec("warp.tests.test_render_opengl") is None:
+        pytest.skip("this warp-lang has no warp.tests.test_render_opengl")
+    result = under_run("-m", "unittest", "-v", "warp.tests.test_render_opengl")
+    assert result.returncode == 0, result.stderr
+    assert " ... ok" in result.stderr and result.stderr.rstrip().endswith("OK")
+    for bad in ("Exception ignored", "Traceback", "failed", "CUDA error"):
+        assert bad not in without_warp_lines(result.stderr), result.stderr
