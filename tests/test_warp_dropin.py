@@ -124,7 +124,10 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
               + " -> ".join(f"{f['gpu_mb']}" for f in figures.values()) + " MB, Warp mempool "
               + " -> ".join(f"{f['mempool_mb']}" for f in figures.values()) + " MB")
     assert last["names"] == first["names"]
-    assert last["rss_mb"] - first["rss_mb"] < 20
+    # What loads once (Warp modules and kernels, pyglet caches) does so in the first cycles: 6 MB with
+    # warp-lang 1.19, 22 MB with 1.13. A leak keeps growing: cycles 10 to 30 add under 1 MB with either.
+    assert last["rss_mb"] - tenth["rss_mb"] < 5
+    assert last["rss_mb"] - first["rss_mb"] < 40
     if device != "cpu":
         plain = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device, "WGL_PLAIN": "1"}).assert_clean()
         baseline = plain.figures()
