@@ -7,14 +7,18 @@ installed warp-lang, after checking that everything it patches is there:
   creation (a renderer before the instancers it makes), released exactly once by ``close()``, at
   exit or after collection, each with its own context current. A renderer's release closes its
   instancers, undoes its CUDA-GL registrations, deletes every GL object it made (including those
-  Warp's ``clear()`` forgets: grid, sky, frame buffers and textures, shader programs) and then runs
-  Warp's own ``close()`` for the rest (``on_exit``, closing the window). It works after the window
-  was closed, and a second ``close()`` does nothing.
+  Warp's ``clear()`` forgets: grid, sky, frame buffers and textures, shader programs, and what
+  pyglet made for it: its info label's buffers, vertex array and programs, its window's default
+  program and uniform buffer) and then runs Warp's own ``close()`` for the rest (``on_exit``,
+  closing the window). It works after the window was closed, on a partly built renderer (what
+  exists is released), and a second ``close()`` does nothing. Drawing with a released renderer
+  (``update()``, or any path through ``_switch_context()``) raises ``RuntimeError``.
 * ``RegisteredGLBuffer`` on a CPU device takes a CPU path: no CUDA call, no pinned memory;
   ``map()`` returns a CPU array (read back with ``glGetBufferSubData`` unless write-discard),
   ``unmap()`` uploads it with ``glBufferSubData``.
 * ``OpenGLRenderer.update`` starts with a safe point (deferred releases, queued GL names).
-* Renderers and instancers that exist already are adopted.
+* Renderers and instancers that exist already are adopted, in creation order, instancers with
+  their renderer's context (see :func:`_adopt_existing`).
 
 :func:`uninstall` restores Warp's originals. Nothing here runs inside a finalizer.
 
