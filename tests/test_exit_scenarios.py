@@ -1,8 +1,11 @@
 """What a user did, run to exit in a fresh interpreter: exit code 0 and nothing on stderr."""
 
 import re
+import subprocess
 
 import pytest
+
+from .conftest import Result, has_cuda
 
 
 def test_legacy_class_in_cycle_fails_at_exit_without_the_package(scenario):
@@ -107,3 +110,23 @@ def test_unclosed_owner_under_w_error_resource_warning_is_reported_as_unraisable
     assert "Exception ignored" in proc.stderr and "ResourceWarning: unclosed ShapeInstancer 'left open'" in proc.stderr
     stats = dict(eval(next(l for l in proc.stdout.splitlines() if l.startswith("STATS "))[6:]))  # noqa: S307
     assert stats["tracked"] == 0 and stats["released_exit"] == 2
+
+
+@pytest.mark.skipif(has_cuda(), reason="Warp's start-up lines are those of a machine without a CUDA driver")
+def test_warp_start_up_lines_are_told_from_errors_of_ours():
+    """Warp 1.8's start-up on a driverless machine is not a failure; a CUDA error of ours, or one of
+    Warp's that is not a start-up line, still is, even glued to a start-up line."""
+    start_up = ("Warp CUDA error: Could not open libcuda.so.\n"
+                "Warp CUDA error: Function cuDriverGetVersion_f: a suitable driver entry point was not found\n"
+                "Warp CUDA error 36 (in function cuda_driver_version, /builds/omniverse/warp/warp/native/warp.cu:1733)\n")
+
+    def result(stderr):
+        return Result(subprocess.CompletedProcess([], 0, "", stderr))
+
+    result(start_up).assert_clean()
+    for ours in ("Warp CUDA error 1 (in function wp_cuda_graphics_unregister_resource, warp.cu:9)\n",
+                 "releasing OpenGLRenderer #1 (exit) failed: CUDA error 700\n"):
+        with pytest.raises(AssertionError, match="CUDA error"):
+            result(start_up + ours).assert_clean()
+        with pytest.raises(AssertionError, match="CUDA error"):
+            result(start_up.rstrip("\n") + ours).assert_clean()

@@ -32,6 +32,11 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["run"]:  # everything after the program is the program's: split as python does
+        from . import runner  # noqa: PLC0415
+
+        return runner.main(runner.parse(argv[1:]))
     args = build_parser().parse_args(argv)
     if args.command == "demo":
         from . import demo  # noqa: PLC0415
@@ -45,10 +50,6 @@ def main(argv: list[str] | None = None) -> int:
         from . import bench  # noqa: PLC0415
 
         return _checked(bench.main, args)
-    if args.command == "run":
-        from . import runner  # noqa: PLC0415
-
-        return runner.main(args)
     return 2
 
 

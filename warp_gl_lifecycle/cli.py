@@ -85,9 +85,9 @@ def output_file(path: str, option: str, suffixes: tuple[str, ...] | None = None,
 
 def warp_device(name: str | None, option: str = "--device", cuda_only: bool = False) -> Any:
     """The Warp device ``name`` names (None: cuda:0 when present, else cpu); initialises Warp."""
-    import warp as wp  # noqa: PLC0415
+    from .warp_compat import quiet_warp  # noqa: PLC0415
 
-    wp.config.log_level = wp.LOG_WARNING
+    wp = quiet_warp()
     wp.init()
     if name is None:
         return wp.get_device("cuda:0" if wp.is_cuda_available() else "cpu")
