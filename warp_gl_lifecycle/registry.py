@@ -820,13 +820,17 @@ class Managed:
         for sub in cls.__subclasses__():
             self._manage_subclass(sub)
 
-    def adopt(self, instance: Any) -> Tracked:
-        """Track an instance created before the class was managed (idempotent)."""
+    def adopt(self, instance: Any, context: Any = None) -> Tracked:
+        """Track an instance created before the class was managed (idempotent). ``context``, when
+        given, is its context key (else the class's ``context(instance)`` is asked)."""
         t = _record_of(instance)
         if t is None:
             t = self.registry._track_managed(instance, self.kind, self.legacy)
             instance.__dict__["_wgl_tracked"] = t
-            self._bind_context(instance, t)
+            if context is not None:
+                self.registry._set_context(t, context)
+            else:
+                self._bind_context(instance, t)
         return t
 
     def restore(self) -> None:

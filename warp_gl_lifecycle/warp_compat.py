@@ -252,21 +252,19 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
     found = [obj for obj in gc.get_objects() if isinstance(obj, (renderer_cls, instancer_cls))]
     renderers = sorted((o for o in found if isinstance(o, renderer_cls)), key=lambda r: vars(r).get("_start_time", 0.0))
     owned: set[int] = set()
-    try:
-        for renderer in renderers:
-            renderer_cls._wgl_managed.adopt(renderer)
-            context = _renderer_context(renderer)
-            for instancer in _instancers_of(renderer):
-                if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
-                    owned.add(id(instancer))
-                    _adoption_contexts[id(instancer)] = context
-                    instancer_cls._wgl_managed.adopt(instancer)
-        for instancer in found:
+    for renderer in renderers:
+        tracked = renderer_cls._wgl_managed.adopt(renderer)
+        if getattr(vars(renderer).get("window"), "context", None) is None:
+            tracked.warn = False  # the user closed it (Warp's own close()): what it leaked is ours to free
+        context = _renderer_context(renderer)
+        for instancer in _instancers_of(renderer):
             if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
-                _adoption_contexts[id(instancer)] = getattr(vars(instancer).get("shape_shader"), "_context", None)
-                instancer_cls._wgl_managed.adopt(instancer)
-    finally:
-        _adoption_contexts.clear()
+                owned.add(id(instancer))
+                instancer_cls._wgl_managed.adopt(instancer, context=context)
+    for instancer in found:
+        if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
+            shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
+            instancer_cls._wgl_managed.adopt(instancer, context=shader_context)  # None: the current one
 
 
 def _instancers_of(renderer: Any) -> list[Any]:
@@ -277,10 +275,6 @@ def _instancers_of(renderer: Any) -> list[Any]:
 
 
 # -- contexts --------------------------------------------------------------------------------------
-
-# Instancer -> its renderer's context, while install() adopts what exists (keyed by id, cleared after).
-_adoption_contexts: dict[int, Any] = {}
-
 
 def _renderer_context(renderer: Any) -> Any:
     """The renderer's window's context; once that window is closed (Warp's own ``close()`` before
@@ -299,12 +293,11 @@ def _renderer_context(renderer: Any) -> Any:
 
 
 def _instancer_context(instancer: Any) -> Any:
-    """A new instancer's: the current context (Warp makes its VAO there). One adopted at install:
-    its renderer's; else its shader's; else the current one."""
+    """A new instancer's context: the current one (Warp makes its VAO there). Adoption at install
+    passes its renderer's, or its shader's, instead."""
     from . import glresources  # noqa: PLC0415
 
-    context = _adoption_contexts.get(id(instancer))
-    return context if context is not None else glresources.gl.current_context
+    return glresources.gl.current_context
 
 
 # -- releases (main thread, the owner's context, or a live sibling of its object space, current) ----
