@@ -322,3 +322,23 @@ def test_legacy_cleanup_is_not_run_with_a_stand_in_when_its_context_is_gone(gl_w
     assert [d for d in deletes if d[0] == "glDeleteVertexArrays"] == []
     assert live_names("vao", [sibling.value]) == [sibling.value]
     b.close()
+
+
+def test_a_context_key_that_is_not_a_gl_context_is_a_plain_label_for_the_gl_layer(gl_context, caplog):
+    """Issue 10, item 8: once the GL layer is loaded, a key such as "cpu-pool" must not make every
+    flush fail and count an error for ever."""
+    class Pool:
+        pass
+
+    pool = Pool()
+    errors = registry.stats()["errors"]
+    with caplog.at_level(logging.WARNING, logger="warp_gl_lifecycle"):
+        tracked = registry.track(pool, lambda reason: None, context="cpu-pool", warn=False)
+        registry.run_deferred()
+        tracked.close()
+        for _ in range(3):
+            registry.run_deferred()
+            flush()
+    assert registry.stats()["errors"] == errors
+    assert [r.getMessage() for r in caplog.records if "cpu-pool" in r.getMessage()] == []
+    assert "cpu-pool" not in registry.contexts()
