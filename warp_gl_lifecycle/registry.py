@@ -19,9 +19,17 @@ Guarantees, modelled on :class:`weakref.finalize`:
 * A release action called for garbage collection (``Reason.GC``) runs inside a finalizer, on
   whatever thread the collector runs: it must not touch a graphics API, import or block; it can
   only hand work to a deferred queue. Close and exit releases run with the context current.
-* A release that raises is logged once (logger ``warp_gl_lifecycle``) and does not stop others.
+* A release that raises is logged once (logger ``warp_gl_lifecycle``) and does not stop others;
+  a ``BaseException`` (``SystemExit``, ``KeyboardInterrupt``) is re-raised once the others ran.
+* Releases tracking new owners during ``release_all()`` (and the exit hook) have those released too.
+* After each release the context is checked; if the release switched away, the next owner's
+  context is made current again.
 * An owner released by collection or at exit rather than by ``close()`` gets a
-  :class:`ResourceWarning` (shown under ``python -X dev``), as an unclosed file does.
+  :class:`ResourceWarning` (shown under ``python -X dev``), as an unclosed file does, pointing at
+  the user's code; raised as an error it goes to ``sys.unraisablehook``.
+
+The claim protocol: every path (close, the weak-reference callback, a managed ``__del__``, the
+exit hook) first removes the owner's entry with one atomic ``dict.pop``; whoever gets it releases.
 """
 
 from __future__ import annotations
@@ -104,8 +112,6 @@ class _NoHooks:
 
     def flush(self, context: Any) -> None:
         pass
-
-
 
 
 class Tracked(weakref.ref):
