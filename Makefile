@@ -1,10 +1,18 @@
 # `make demo`: the main job. `make test`: the test suite. Both create .venv and install what they need.
+# `make test-oldest`: the drop-in, runner, exit-scenario, demo and doctor tests against the oldest supported
+# warp-lang, in a second virtual environment (.venv-oldest); CI runs both.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 export PYGLET_HEADLESS ?= true
 
-.PHONY: demo test install clean
+OLDEST_WARP ?= warp-lang~=1.8.0
+VENV_OLDEST := .venv-oldest
+PY_OLDEST := $(VENV_OLDEST)/bin/python
+OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py tests/test_demo.py \
+	tests/test_hardening.py::test_doctor_reports_a_healthy_machine
+
+.PHONY: demo test test-oldest install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -22,5 +30,17 @@ demo: install
 test: install
 	$(PY) -m pytest -q tests
 
+$(PY_OLDEST):
+	$(PYTHON) -m venv $(VENV_OLDEST)
+	$(PY_OLDEST) -m pip install -q --upgrade pip
+
+$(VENV_OLDEST)/.installed: $(PY_OLDEST) pyproject.toml
+	$(PY_OLDEST) -m pip install -q -e '.[test]' '$(OLDEST_WARP)'
+	touch $@
+
+test-oldest: $(VENV_OLDEST)/.installed
+	$(PY_OLDEST) -c "import warp; print('warp-lang', warp.config.version)"
+	$(PY_OLDEST) -m pytest -q $(OLDEST_TESTS)
+
 clean:
-	rm -rf $(VENV) *.egg-info demo.png
+	rm -rf $(VENV) $(VENV_OLDEST) *.egg-info demo.png

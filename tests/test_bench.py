@@ -5,6 +5,8 @@ import os
 import subprocess
 import sys
 
+import pytest
+
 from .conftest import ROOT
 from warp_gl_lifecycle.bench import GOALS
 
@@ -26,3 +28,21 @@ def test_bench_quick_reports_every_key(tmp_path):
             assert 0 < value["min"] <= value["median"] <= value["max"], (key, value)
             assert value["goal"] == GOALS[key.split("@")[0]]
     assert report["machine"]["gl_renderer"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--json", "{tmp}"], "--json '{tmp}' is a directory"),
+        (["--json", "{tmp}/file.txt/bench.json"], "--json '{tmp}/file.txt/bench.json' cannot be written"),
+        (["--device", "nonsense"], "--device 'nonsense' is not a device here"),
+        (["--device", "cpu"], "--device must be a CUDA device, got 'cpu'"),
+    ],
+)
+def test_bench_mistakes_end_in_one_usage_line_before_any_work(tmp_path, capsys, args, message):
+    from .test_demo import usage_error
+
+    (tmp_path / "file.txt").write_text("")
+    line = usage_error(capsys, ["bench", "--only", "registry", *[a.format(tmp=tmp_path) for a in args]])
+    assert line.startswith("python -m warp_gl_lifecycle bench: error: ") and message.format(tmp=tmp_path) in line
+    assert [p.name for p in tmp_path.iterdir()] == ["file.txt"]

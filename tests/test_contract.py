@@ -577,3 +577,63 @@ def test_worker_closes_while_main_releases_everything_exactly_once():
     worker.join()
     reg.run_deferred()
     assert len(counts) == 4000 and set(counts.values()) == {1}
+
+
+# -- closers: the methods by which users already free an instance (issue 12, item 5) ---------------
+
+
+def test_a_class_freed_with_destroy_is_released_once_whichever_path_comes_first():
+    reg = Registry()
+    calls = []
+
+    class Mesh:
+        def __init__(self, tag):
+            self.tag = tag
+
+        def destroy(self):
+            calls.append(("destroy", self.tag))
+
+        def __del__(self):
+            self.destroy()
+
+    managed(Mesh, registry=reg, closers=("destroy",))
+    by_hand, at_exit, collected = Mesh("hand"), Mesh("exit"), Mesh("gc")
+    by_hand.destroy()
+    by_hand.destroy()
+    collected.me = collected
+    del collected
+    gc.collect()
+    assert ("destroy", "gc") not in calls  # nothing inside the finalizer
+    reg.run_deferred()
+    reg.release_all()
+    del by_hand, at_exit
+    gc.collect()
+    assert sorted(calls) == [("destroy", "exit"), ("destroy", "gc"), ("destroy", "hand")]
+
+
+def test_two_closers_that_call_each_other_run_each_body_once():
+    reg = Registry()
+    calls = []
+
+    @managed(registry=reg, closers=("close", "destroy"))
+    class Viewer:
+        def close(self):
+            calls.append("close")
+            self.destroy()
+
+        def destroy(self):
+            calls.append("destroy")
+
+    viewer = Viewer()
+    viewer.destroy()
+    viewer.close()
+    assert calls == ["close", "destroy"]
+
+
+@pytest.mark.parametrize("closers", ["destroy", (), ("__del__",), ("not a name",)])
+def test_closers_are_checked(closers):
+    class Thing:
+        pass
+
+    with pytest.raises((TypeError, ValueError), match="closers"):
+        managed(Thing, registry=Registry(), closers=closers)

@@ -288,3 +288,57 @@ def test_neighbour_in_an_unshared_context_keeps_its_shader_when_another_space_go
     assert tuple(image[32, 32]) != (0, 0, 0)
     keeper.close()
     again.close()
+
+
+def test_legacy_cleanup_is_not_run_with_a_stand_in_when_its_context_is_gone(gl_window, deletes):
+    """A legacy class deletes its vertex array itself. Its window is closed before it is released:
+    the vertex array died with the context, and running the body with a sibling current would
+    delete the sibling's vertex array of the same number."""
+    a, b = window(), window()
+    a.switch_to()
+
+    class LegacyMesh:
+        def __init__(self):
+            self.context = gl.current_context
+            self.vao = gl.GLuint()
+            gl.glGenVertexArrays(1, self.vao)
+            gl.glBindVertexArray(self.vao)
+            gl.glBindVertexArray(0)
+
+        def close(self):
+            gl.glDeleteVertexArrays(1, self.vao)
+
+    managed(LegacyMesh, context=lambda self: self.context, kind="LegacyMesh")
+    mesh = LegacyMesh()
+    a.close()
+    b.switch_to()
+    sibling = gl.GLuint()
+    gl.glGenVertexArrays(1, sibling)
+    gl.glBindVertexArray(sibling)
+    gl.glBindVertexArray(0)
+    assert sibling.value == mesh.vao.value
+    mesh.close()
+    assert not mesh._wgl_tracked.alive
+    assert [d for d in deletes if d[0] == "glDeleteVertexArrays"] == []
+    assert live_names("vao", [sibling.value]) == [sibling.value]
+    b.close()
+
+
+def test_a_context_key_that_is_not_a_gl_context_is_a_plain_label_for_the_gl_layer(gl_context, caplog):
+    """Issue 10, item 8: once the GL layer is loaded, a key such as "cpu-pool" must not make every
+    flush fail and count an error for ever."""
+    class Pool:
+        pass
+
+    pool = Pool()
+    errors = registry.stats()["errors"]
+    with caplog.at_level(logging.WARNING, logger="warp_gl_lifecycle"):
+        tracked = registry.track(pool, lambda reason: None, context="cpu-pool", warn=False)
+        registry.run_deferred()
+        tracked.close()
+        for _ in range(3):
+            registry.run_deferred()
+            flush()
+    assert registry.stats()["errors"] == errors
+    assert [r.getMessage() for r in caplog.records if "cpu-pool" in r.getMessage()] == []
+    assert "cpu-pool" not in registry.contexts()

@@ -1,8 +1,11 @@
 """What a user did, run to exit in a fresh interpreter: exit code 0 and nothing on stderr."""
 
 import re
+import subprocess
 
 import pytest
+
+from .conftest import Result, has_cuda
 
 
 def test_legacy_class_in_cycle_fails_at_exit_without_the_package(scenario):
@@ -80,3 +83,50 @@ def test_renderer_closed_by_its_app_finalizer_in_one_garbage_cycle_is_released(s
     result = scenario("release_interrupted_at_exit.py", "--mode", "cycle").assert_clean()
     assert result.stdout.count("released in cycle") == 1
     assert result.stats() == {**result.stats(), "tracked": 0, "released_close": 1, "errors": 0}
+
+
+def test_warp_renderer_tracked_before_uninstall_is_still_released_once_at_exit(scenario):
+    result = scenario("warp_renderer_uninstalled.py").assert_clean()
+    assert "installed False" in result.stdout
+    stats = result.stats()
+    assert stats["errors"] == 0 and stats["tracked"] == 0 and stats["released_exit"] >= 1
+
+
+def test_unclosed_owner_under_w_error_resource_warning_is_reported_as_unraisable(scenario):
+    """As Python does for an unclosed file: the warning, raised as an error in a release that is
+    not the user's call, reaches sys.unraisablehook; it does not vanish, and the others still go."""
+    import os
+    import subprocess
+    import sys
+
+    from .conftest import SCENARIOS, python_path
+
+    proc = subprocess.run(
+        [sys.executable, "-W", "error::ResourceWarning", str(SCENARIOS / "instancer_left_open.py")],
+        cwd=SCENARIOS, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+        capture_output=True, text=True, timeout=180,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Exception ignored" in proc.stderr and "ResourceWarning: unclosed ShapeInstancer 'left open'" in proc.stderr
+    stats = dict(eval(next(l for l in proc.stdout.splitlines() if l.startswith("STATS "))[6:]))  # noqa: S307
+    assert stats["tracked"] == 0 and stats["released_exit"] == 2
+
+
+@pytest.mark.skipif(has_cuda(), reason="Warp's start-up lines are those of a machine without a CUDA driver")
+def test_warp_start_up_lines_are_told_from_errors_of_ours():
+    """Warp 1.8's start-up on a driverless machine is not a failure; a CUDA error of ours, or one of
+    Warp's that is not a start-up line, still is, even glued to a start-up line."""
+    start_up = ("Warp CUDA error: Could not open libcuda.so.\n"
+                "Warp CUDA error: Function cuDriverGetVersion_f: a suitable driver entry point was not found\n"
+                "Warp CUDA error 36 (in function cuda_driver_version, /builds/omniverse/warp/warp/native/warp.cu:1733)\n")
+
+    def result(stderr):
+        return Result(subprocess.CompletedProcess([], 0, "", stderr))
+
+    result(start_up).assert_clean()
+    for ours in ("Warp CUDA error 1 (in function wp_cuda_graphics_unregister_resource, warp.cu:9)\n",
+                 "releasing OpenGLRenderer #1 (exit) failed: CUDA error 700\n"):
+        with pytest.raises(AssertionError, match="CUDA error"):
+            result(start_up + ours).assert_clean()
+        with pytest.raises(AssertionError, match="CUDA error"):
+            result(start_up.rstrip("\n") + ours).assert_clean()

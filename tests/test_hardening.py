@@ -38,6 +38,20 @@ def test_forked_child_releases_nothing_of_the_parents_and_exits_cleanly(scenario
     assert "child exit status" in out.split(f"released parent owner {parent_pid}")[0]
 
 
+def test_child_forked_after_the_parent_drew_refuses_gl_at_once_instead_of_hanging(scenario):
+    """pyglet alone hangs here (the child's first draw, and its exit; ``--plain``). The child's
+    window raises at once, naming fork and the fix; the child and the parent exit cleanly."""
+    result = scenario("forked_child_draws.py", timeout=120).assert_clean()
+    out = result.stdout
+    assert "child hung" not in out and "child drew" not in out
+    refusal = out.split("child refused: ")[1].splitlines()[0]
+    assert "forked" in refusal and 'multiprocessing.get_context("spawn")' in refusal and '"forkserver"' in refusal
+    assert "child exit status 3" in out and "parent still draws" in out
+    child, parent = (dict(eval(line[len("STATS "):])) for line in out.splitlines() if line.startswith("STATS "))  # noqa: S307
+    assert child["created"] == parent["created"] == 2 and child["released_exit"] == 0  # the parent's, not the child's
+    assert parent["released_exit"] == 2 and parent["errors"] == child["errors"] == 0
+
+
 def test_spawned_workers_each_draw_headless_and_exit_cleanly(scenario):
     result = scenario("spawn_workers_draw.py").assert_clean()
     pixels = [line for line in result.stdout.splitlines() if line.startswith("worker")]

@@ -266,7 +266,7 @@ class TestBadInput:
             ({"positions": np.zeros((3, 2))}, r"positions must have shape \(N, 3\), got \(3, 2\)"),
             ({"positions": np.zeros((3, 3)), "rotations": np.zeros((2, 4))}, r"rotations must have shape \(3, 4\), got \(2, 4\)"),
             ({"positions": np.zeros((3, 3)), "scalings": np.zeros((4, 3))}, r"scalings must have shape \(3, 3\), got \(4, 3\)"),
-            ({"positions": np.zeros((3, 3)), "colors1": np.zeros((2, 3))}, r"colors1 must have shape \(3, 3\), got \(2, 3\)"),
+            ({"positions": np.zeros((3, 3)), "colors1": np.zeros((2, 3))}, r"colors1 must have shape \(3, 3\) or \(3,\), got \(2, 3\)"),
         ],
     )
     def test_allocate_instances(self, kwargs, match):

@@ -141,8 +141,8 @@ def test_desktop_viewer_exits_cleanly(xvfb_display, name, mode):
 def test_at_exit_every_name_is_deleted_with_its_own_context_current():
     result = run_newton_scenario("newton_viewers_two_open.py", env={"WGL_DEBUG": "1"})
     assert result.returncode == 0 and not own_stderr(result), result.stderr
-    deletions = re.findall(r"deleting GL names (?:queued )?(?:of|for) context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current",
-                           result.stdout)
+    deletions = re.findall(
+        r"deleting GL names (?:queued )?(?:of|for) context (0x[0-9a-f]+) with context (0x[0-9a-f]+) current", result.stdout)
     assert deletions and all(owner == current for owner, current in deletions), deletions
     released = re.findall(r"released newton (\w+) #(\d+) \(exit\)", result.stdout)
     seqs = [int(seq) for _kind, seq in released]
@@ -275,7 +275,8 @@ def test_newtons_own_viewer_tests_under_run_fail_only_as_plain_newton_does():
         cwd=ROOT, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
         capture_output=True, text=True, timeout=TIMEOUT,
     )
-    failed = {line.split("/tests/", 1)[1].split(" ")[0] for line in proc.stdout.splitlines() if line.startswith("FAILED ")}
+    failed = {line.split("/tests/", 1)[1].split(" ")[0]
+              for line in proc.stdout.splitlines() if line.startswith("FAILED ")}
     assert failed <= KNOWN_NEWTON_FAILURES, proc.stdout[-3000:]
     summary = proc.stdout.strip().splitlines()[-1]
     assert int(re.search(r"(\d+) passed", summary)[1]) >= 240, summary

@@ -10,7 +10,11 @@ import numpy as np
 import warp as wp
 import pytest
 
-from .conftest import ROOT, SCENARIOS, has_cuda, python_path, run_scenario
+from .conftest import (ROOT, SCENARIOS, WARP_REGISTRATION_WITHOUT_DRIVER, WARP_START_UP_WITHOUT_DRIVER, Result,
+                       has_cuda, python_path, run_scenario, without_warp_lines)
+
+# Before the import, plain Warp's renderer registers its buffers with CUDA and says it cannot.
+BEFORE_IMPORT = WARP_START_UP_WITHOUT_DRIVER + WARP_REGISTRATION_WITHOUT_DRIVER
 
 EXITS = [
     ("warp_renderer_left_open.py", 0),
@@ -40,8 +44,6 @@ def run_scenario_via_run(name, env):
         text=True,
         timeout=300,
     )
-    from .conftest import Result
-
     return Result(proc)
 
 
@@ -80,24 +82,31 @@ def test_seed_import_error_is_gone_with_the_package(mode):
 
 
 def test_renderer_created_before_the_import_is_adopted():
-    result = run_scenario("warp_renderer_created_before_import.py")
-    assert result.returncode == 0, result.stderr
-    # Before the import Warp's CPU path still prints its CUDA errors; what matters is the exit.
-    for bad in ("Exception ignored", "Traceback", "ImportError"):
-        assert bad not in result.stderr, result.stderr
+    result = run_scenario("warp_renderer_created_before_import.py").assert_clean(warp_lines=BEFORE_IMPORT)
     assert "adopted 2" in result.stdout  # the renderer and its axis instancer
     assert result.stats()["released_exit"] == 2
+
+
+def test_renderers_in_every_state_are_adopted_in_creation_order_each_in_its_own_context():
+    result = run_scenario("warp_renderers_adopted_at_import.py").assert_clean(warp_lines=BEFORE_IMPORT)
+    figures = result.figures()
+    assert figures["order"] == ["partly_built", "closed_by_warp", "closed_by_warp axis", "first", "first axis",
+                                "second", "second axis"]
+    assert figures["foreign_vao_deletes"] == [] and figures["first_deletes_in_own_context"]
+    assert figures["second_draws_as_before"]
+    assert "failed" not in result.stderr and result.stats()["errors"] == 0
 
 
 @pytest.mark.parametrize("mode", MODES)
 def test_exception_in_user_code_prints_only_the_users_traceback(mode):
     result = run_warp_scenario("warp_renderer_user_exception.py", mode)
+    stderr = without_warp_lines(result.stderr)
     assert result.returncode == 1
-    assert result.stderr.count("Traceback") == 1
-    assert "ValueError: user bug in simulate()" in result.stderr
-    assert 'warp_renderer_user_exception.py", line 7, in simulate' in result.stderr
+    assert stderr.count("Traceback") == 1
+    assert "ValueError: user bug in simulate()" in stderr
+    assert 'warp_renderer_user_exception.py", line 7, in simulate' in stderr
     for bad in ("Exception ignored", "ImportError", "CUDA error", "runpy", "warp_gl_lifecycle"):
-        assert bad not in result.stderr, result.stderr
+        assert bad not in stderr, result.stderr
     assert result.stats()["released_exit"] >= 4
 
 
@@ -115,7 +124,10 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
               + " -> ".join(f"{f['gpu_mb']}" for f in figures.values()) + " MB, Warp mempool "
               + " -> ".join(f"{f['mempool_mb']}" for f in figures.values()) + " MB")
     assert last["names"] == first["names"]
-    assert last["rss_mb"] - first["rss_mb"] < 20
+    # What loads once (Warp modules and kernels, pyglet caches) does so in the first cycles: 6 MB with
+    # warp-lang 1.19, 22 MB with 1.13. A leak keeps growing: cycles 10 to 30 add under 1 MB with either.
+    assert last["rss_mb"] - tenth["rss_mb"] < 5
+    assert last["rss_mb"] - first["rss_mb"] < 40
     if device != "cpu":
         plain = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device, "WGL_PLAIN": "1"}).assert_clean()
         baseline = plain.figures()
@@ -165,10 +177,58 @@ class TestInProcess:
         assert live_names("buffer", buffers + instancer_buffers) == []
         assert live_names("texture", textures) == [] and live_names("program", programs) == []
 
-    def test_uninstall_restores_warp_and_install_again(self):
-        from warp._src.render.render_opengl import OpenGLRenderer, ShapeInstancer
+    def test_drawing_after_close_raises_runtime_error_saying_closed(self):
+        r = self.scene.renderer()
+        self.scene.draw(r, frames=1)
+        r.close()
+        with pytest.raises(RuntimeError, match="OpenGLRenderer is closed"):
+            self.scene.draw(r, frames=1)
+        with pytest.raises(RuntimeError, match="OpenGLRenderer is closed"):
+            self.scene.pixels(r)
 
+    def test_closed_from_a_worker_thread_while_the_main_thread_draws(self):
+        import threading
+
+        keep = self.scene.renderer()
+        self.scene.draw(keep, frames=2)
+        before = self.scene.pixels(keep)
+        r = self.scene.renderer()
+        self.scene.draw(r, frames=2)
+        r.begin_frame(0.0)
+        r.render_box("box", pos=(0.0, 0.5, 0.0), rot=(0.0, 0.0, 0.0, 1.0), extents=(0.4, 0.4, 0.4))
+        worker = threading.Thread(target=r.close)
+        worker.start()
+        worker.join()
+        with pytest.raises(RuntimeError, match="OpenGLRenderer is closed"):
+            r.end_frame()  # the release runs at this frame's safe point; the frame is not drawn
+        self.scene.draw(keep, frames=2)
+        np.testing.assert_array_equal(self.scene.pixels(keep), before)
+        keep.close()
+
+    def test_closed_renderer_still_referenced_holds_no_gl_names(self):
+        from pyglet import gl
+
+        from warp_gl_lifecycle.glresources import live_names
+
+        def live():
+            gl._shadow_window.switch_to()
+            return {kind: live_names(kind, range(1, 1000)) for kind in ("buffer", "texture", "program")}
+
+        warm = self.scene.renderer()  # pyglet's glyph atlas (shared by every label) is made once
+        self.scene.draw(warm, frames=1)
+        warm.close()
+        before = live()
+        r = self.scene.renderer()  # an app object would keep self.renderer after close()
+        self.scene.draw(r, frames=2)
+        r.close()
+        assert live() == before
+        assert r.window.context is None
+
+    def test_uninstall_restores_warp_and_install_again(self):
         import warp_gl_lifecycle as wgl
+        from warp_gl_lifecycle.warp_compat import warp_render_opengl
+
+        OpenGLRenderer, ShapeInstancer = warp_render_opengl().OpenGLRenderer, warp_render_opengl().ShapeInstancer
 
         from warp_gl_lifecycle.instancer import shared_shape_shader
 
@@ -216,7 +276,10 @@ def test_environment_variable_disables_the_drop_in():
 
 def test_unsupported_warp_is_left_untouched_with_one_warning():
     code = (
-        "from warp._src.render.render_opengl import OpenGLRenderer, ShapeInstancer\n"
+        "try:\n"
+        "    from warp._src.render.render_opengl import OpenGLRenderer, ShapeInstancer\n"
+        "except ImportError:  # Warp 1.8, 1.9\n"
+        "    from warp.render.render_opengl import OpenGLRenderer, ShapeInstancer\n"
         "del ShapeInstancer.__del__  # as if an older or newer Warp lacked it\n"
         "original = OpenGLRenderer.__init__\n"
         "import warp_gl_lifecycle as w\n"

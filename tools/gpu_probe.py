@@ -36,7 +36,7 @@ from pyglet import gl  # noqa: E402
 
 from warp_gl_lifecycle import bench  # noqa: E402
 from warp_gl_lifecycle.kernels import instance_matrices, instance_matrix_rows  # noqa: E402
-from warp_gl_lifecycle.warp_compat import warp_update_vbo_transforms  # noqa: E402
+from warp_gl_lifecycle.warp_compat import quiet_warp, warp_update_vbo_transforms  # noqa: E402
 
 
 @wp.kernel
@@ -284,7 +284,7 @@ def main() -> int:
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--json", metavar="PATH")
     args = parser.parse_args()
-    wp.config.log_level = wp.LOG_WARNING
+    quiet_warp()
     wp.init()
     if not wp.is_cuda_available():
         print("no CUDA device: nothing to probe", file=sys.stderr)

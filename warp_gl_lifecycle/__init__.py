@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 
 from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
+from .registry import registry as _registry
 
 __version__ = "0.1.0"
 
@@ -53,6 +54,14 @@ def __getattr__(name: str):
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
+def _load_gl_hooks(context) -> None:
+    """The registry met its first context key: if it is a pyglet context, load the GL layer, which
+    installs the hooks that make contexts current (so ``managed(..., context=...)`` works before
+    any GL part of this package was used)."""
+    if type(context).__module__.startswith("pyglet."):
+        from . import glresources  # noqa: F401, PLC0415
+
+
 def _install_at_import() -> None:
     if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
         return
@@ -66,4 +75,5 @@ def _install_at_import() -> None:
         logging.getLogger("warp_gl_lifecycle").warning("Warp's renderer left unpatched: %s", exc)
 
 
+_registry.hooks_loader = _load_gl_hooks
 _install_at_import()

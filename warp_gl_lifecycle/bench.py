@@ -609,20 +609,44 @@ def plot(path: str, curves: dict) -> None:
     fig.savefig(_parent(path), dpi=110)
 
 
-def main(args) -> int:
+def check_arguments(args) -> str | None:
+    """What can be checked before the long run: ``--json`` and ``--plot`` can be written (their
+    directories are made), ``--plot`` has matplotlib and a format it writes, ``--device`` is a
+    CUDA device. Returns the CUDA device for the GPU keys, or None. Raises
+    ``argparse.ArgumentTypeError`` naming the option (``__main__`` makes it a usage error)."""
+    import argparse  # noqa: PLC0415
     import importlib.util  # noqa: PLC0415
 
-    import pyglet  # noqa: PLC0415
+    from . import cli  # noqa: PLC0415
 
-    if args.plot and importlib.util.find_spec("matplotlib") is None:  # say so before the long run
-        raise SystemExit("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'")
-    pyglet.options["headless"] = True
+    if args.json:
+        cli.output_file(args.json, "--json", make_parents=True)
+    if args.plot:
+        if importlib.util.find_spec("matplotlib") is None:
+            raise argparse.ArgumentTypeError("--plot needs matplotlib: pip install 'warp-gl-lifecycle[plot]'")
+        cli.output_file(args.plot, "--plot", suffixes=_plot_suffixes(), make_parents=True)
+    if args.device is not None:
+        return str(cli.warp_device(args.device, cuda_only=True))
     import warp as wp  # noqa: PLC0415
 
-    wp.config.log_level = wp.LOG_WARNING
-    wp.init()
+    cli.warp_device(None)  # initialises Warp
+    return "cuda:0" if wp.is_cuda_available() else None
+
+
+def _plot_suffixes() -> tuple[str, ...]:
+    from matplotlib.figure import Figure  # noqa: PLC0415
+
+    return tuple(f".{kind}" for kind in Figure().canvas.get_supported_filetypes())
+
+
+def main(args) -> int:
+    """Run the chosen benchmarks, print the table, write ``--json``/``--plot``. Checks every
+    argument first (:func:`check_arguments`)."""
+    import pyglet  # noqa: PLC0415
+
+    cuda = check_arguments(args)
+    pyglet.options["headless"] = True
     window = pyglet.window.Window(32, 32, visible=False)
-    cuda = args.device or ("cuda:0" if wp.is_cuda_available() else None)
     quick = args.quick
     repeats = 3 if quick else 5
     update_sizes = [10_000, 100_000] if quick else [100_000, 1_000_000]

@@ -6,10 +6,12 @@ a Warp kernel on the chosen device and handed to :class:`ShapeInstancer.update_i
 
 from __future__ import annotations
 
+import argparse
 import atexit
 import math
 import time
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import warp as wp
@@ -18,20 +20,20 @@ __all__ = ["add_arguments", "main", "cube_mesh"]
 
 
 def add_arguments(parser) -> None:
+    from .cli import frame_size  # noqa: PLC0415
+
     parser.add_argument("--instances", type=_positive, default=4096, help="number of cubes (default 4096)")
     parser.add_argument("--frames", type=_positive, default=60, help="frames to draw (default 60)")
     parser.add_argument("--device", default=None, help="Warp device (default: cuda:0 if present, else cpu)")
     parser.add_argument("--interop", default="auto", choices=("auto", "shared", "map", "copy"),
                         help="how a CUDA instancer hands matrices to GL (default auto; see README)")
     parser.add_argument("--out", default="demo.png", help="PNG file for the last frame (default demo.png)")
-    parser.add_argument("--size", default="640x480", help="frame size WIDTHxHEIGHT (default 640x480)")
+    parser.add_argument("--size", type=frame_size, default=(640, 480), help="frame size WIDTHxHEIGHT (default 640x480)")
     parser.add_argument("--leave-open", action="store_true", help="skip close() to show the exit release")
     parser.add_argument("--window", action="store_true", help="draw in a visible window instead of headless")
 
 
 def _positive(text: str) -> int:
-    import argparse  # noqa: PLC0415
-
     try:
         value = int(text)
     except ValueError:
@@ -86,15 +88,64 @@ _left_open: list = []
 _NAME_KINDS = (("buffer", "buffers"), ("vao", "vaos"), ("program", "programs"))
 
 
-def main(args) -> int:
+def check_arguments(args) -> Any:
+    """What can be checked before drawing; returns the Warp device. Raises
+    ``argparse.ArgumentTypeError`` naming the option (``__main__`` makes it a usage error).
+    Leaves pyglet headless unless ``--window``, and a GL context current."""
     import pyglet  # noqa: PLC0415
 
-    if not args.window:
+    from . import cli  # noqa: PLC0415
+
+    if args.window:
+        cli.check_display()
+    else:
         pyglet.options["headless"] = True
-    width, height = (int(v) for v in args.size.lower().split("x"))
-    wp.config.log_level = wp.LOG_WARNING
-    wp.init()
-    device = wp.get_device(args.device or ("cuda:0" if wp.is_cuda_available() else "cpu"))
+    cli.output_file(args.out, "--out")
+    _check_image_suffix(args.out)
+    from .instancer import MAX_INSTANCES  # noqa: PLC0415 - imports pyglet's GL: a context is current
+
+    if args.instances > MAX_INSTANCES:
+        raise _usage(f"--instances {args.instances} is more than one instancer holds ({MAX_INSTANCES})")
+    cli.check_frame_size(args.size)
+    device = cli.warp_device(args.device)
+    if not device.is_cuda and args.interop not in ("auto", "copy"):
+        raise _usage(f"--interop {args.interop} needs a CUDA device; {device} copies (choose auto or copy)")
+    return device
+
+
+def _check_image_suffix(path: str) -> None:
+    """pyglet has an encoder for ``path``'s suffix (PNG always; more with Pillow installed)."""
+    import os  # noqa: PLC0415
+
+    from pyglet.image.codecs import registry  # noqa: PLC0415
+
+    if not registry.get_encoders(path):
+        suffix = os.path.splitext(path)[1] or "files without a suffix"
+        raise _usage(f"--out {path!r}: pyglet cannot write {suffix}; use .png")
+
+
+def _usage(message: str) -> Exception:
+    return argparse.ArgumentTypeError(message)
+
+
+def _open_window(args) -> Any:
+    """The demo's window; a failure to make one is a usage error naming the option."""
+    import pyglet  # noqa: PLC0415
+
+    width, height = args.size
+    try:
+        return pyglet.window.Window(width, height, visible=args.window, caption="warp-gl-lifecycle demo")
+    except Exception as exc:  # noqa: BLE001 - pyglet raises several kinds (no display, GL errors)
+        option = "--window" if args.window else f"--size {width}x{height}"
+        raise _usage(f"{option}: cannot open the window: {exc}") from None
+
+
+def main(args) -> int:
+    """Draw, save, close and report. Checks every argument first (:func:`check_arguments`)."""
+    import pyglet  # noqa: PLC0415
+
+    device = check_arguments(args)
+    width, height = args.size
 
     report = Report(instances=args.instances, device=str(device), out=args.out)
     if args.leave_open:
@@ -105,7 +156,7 @@ def main(args) -> int:
 
     from .instancer import ShapeInstancer  # noqa: PLC0415
 
-    window = pyglet.window.Window(width, height, visible=args.window, caption="warp-gl-lifecycle demo")
+    window = _open_window(args)
     cols = math.ceil(math.sqrt(args.instances))
     spacing = 1.5
     extent = cols * spacing

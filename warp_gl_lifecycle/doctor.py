@@ -99,9 +99,9 @@ def check_gl(findings: Findings) -> object | None:
 
 def check_cuda(findings: Findings, window) -> None:
     try:
-        import warp as wp  # noqa: PLC0415
+        from .warp_compat import quiet_warp  # noqa: PLC0415
 
-        wp.config.log_level = wp.LOG_WARNING
+        wp = quiet_warp()
         wp.init()
     except Exception as exc:  # noqa: BLE001
         findings.missing("warp", f"cannot initialise: {type(exc).__name__}: {exc}")
@@ -204,15 +204,20 @@ def check_newton_drop_in(findings: Findings) -> None:
 
 
 def main(args) -> int:
+    import contextlib  # noqa: PLC0415
+
     findings = Findings()
-    check_packages(findings)
-    window = check_gl(findings) if _version("pyglet") else None
-    if _version("warp-lang"):
-        check_cuda(findings, window)
-        check_drop_in(findings)
-    check_newton_drop_in(findings)
-    if window is not None:
-        window.close()
+    # What the checks print goes to stderr; stdout is the report alone (Warp before 1.10 prints its
+    # warnings, such as "Insufficient CUDA driver version", to stdout, which broke --json).
+    with contextlib.redirect_stdout(sys.stderr):
+        check_packages(findings)
+        window = check_gl(findings) if _version("pyglet") else None
+        if _version("warp-lang"):
+            check_cuda(findings, window)
+            check_drop_in(findings)
+        check_newton_drop_in(findings)
+        if window is not None:
+            window.close()
     if getattr(args, "json", False):
         import json  # noqa: PLC0415
 

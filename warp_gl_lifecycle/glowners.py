@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs", "take_registrations"]
+__all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
+           "take_registrations"]
 
 
 def gl_name(value: Any) -> int | None:

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import operator
+import threading
 import weakref
 from typing import Any
 
@@ -17,7 +19,7 @@ import warp as wp
 
 from . import glresources  # first: a clear ImportError when pyglet is missing
 from . import shared_buffer
-from .kernels import broadcast_colors, instance_matrices, instance_matrix_rows
+from .kernels import instance_matrices, instance_matrix_rows
 from .registry import logger, registry
 
 from pyglet import gl  # noqa: E402, I001
@@ -37,6 +39,9 @@ AUTO_ORDER = ("map", "copy")
 
 _MAT44_BYTES = 64
 _VEC3_BYTES = 12
+_FLOAT32_MAX = float(np.finfo(np.float32).max)
+#: What the colour buffers hold while there are no instances (GL needs a non-empty buffer).
+_NO_COLORS = np.zeros((1, 3), dtype=np.float32)
 #: The most instances one instancer holds: their matrices must fit a GL buffer (2 GiB).
 MAX_INSTANCES = (2**31 - 1) // _MAT44_BYTES
 
@@ -148,10 +153,18 @@ class ShapeInstancer:
       read the new matrices.
     * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned); without
       one, the instancer uses :func:`shared_shape_shader`.
+    * Main thread: construction and every method that touches GL (``register_shape``,
+      ``allocate_instances``, ``update_instances``, ``update_colors``, ``render``, ``launch``,
+      ``with inst:``) raise ``RuntimeError`` on another thread, where no pyglet context is
+      current. ``close()`` and ``closed`` work on any thread.
+    * A call that raises ``ValueError``/``TypeError`` (a bad argument, named in the message) or
+      ``RuntimeError`` (wrong state or thread) has changed nothing: every argument is checked
+      before anything is replaced.
     """
 
     def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None,
                  interop: str = "auto") -> None:
+        _require_main_thread("ShapeInstancer")
         self.device = _device(device)
         if interop not in INTEROP_MODES:
             raise ValueError(f"interop must be one of {', '.join(INTEROP_MODES)}, got {interop!r}")
@@ -162,8 +175,8 @@ class ShapeInstancer:
         self.interop: str | None = None
         if shape_shader is None:
             shape_shader = shared_shape_shader()
-        elif not hasattr(shape_shader, "id"):
-            raise TypeError(f"shape_shader must be a pyglet ShaderProgram, got {type(shape_shader).__name__}")
+        else:
+            _check_shader(shape_shader)
         self._gl = glresources.GLResources()
         self._tracked = registry.track(self, self._gl.release, context=self._gl.context, kind="ShapeInstancer", name=name)
         self.shape_shader = shape_shader
@@ -185,7 +198,7 @@ class ShapeInstancer:
         self._drawn = False  # drawn since the last write (interop "shared": GL may still read)
         self._staging: wp.array | None = None  # matrices on ``device`` when not shared with GL
         self._host: wp.array | None = None  # pinned host copy of them (CUDA without interop)
-        self._mapped = False
+        self._mapped = False  # inside ``with inst:``: vbo_transforms is handed out
         self._launch = None  # the matrix kernel's recorded launch, replayed by every update
 
     # -- lifecycle --------------------------------------------------------------------------------
@@ -196,7 +209,13 @@ class ShapeInstancer:
         return not self._tracked.alive
 
     def close(self) -> None:
-        """Release every GL object and interop registration now (main thread). Idempotent."""
+        """Release every GL object and interop registration. Idempotent; any thread (off the main
+        thread the GL names are deleted at the next safe point). Inside ``with inst:`` the CUDA
+        writes are waited for and the mapping undone first; leaving the block then uploads nothing."""
+        if self._mapped and self._tracked.alive and self.device.is_cuda:
+            wp.synchronize_device(self.device)  # a kernel may still write the memory about to go
+            if self._registration is not None:
+                self._registration.unmap()
         self._tracked.close()
 
     def __repr__(self) -> str:
@@ -205,20 +224,22 @@ class ShapeInstancer:
 
     # -- Warp's API -------------------------------------------------------------------------------
 
-    def register_shape(self, vertices, indices, color1=(1.0, 1.0, 1.0), color2=(0.0, 0.0, 0.0)) -> None:
+    def register_shape(self, vertices, indices, color1=(1.0, 1.0, 1.0), color2=None) -> None:
         """Upload the mesh: ``vertices`` (N, 8) = position, normal, uv; ``indices`` whole triangles.
 
-        ``color2`` defaults to ``color1`` lightened by 0.25 when only ``color1`` is given.
+        ``color1``, ``color2``: the shape's colours, (3,) each, the instances' default. ``color2``
+        defaults to ``color1`` lightened by 0.25 (as Warp's renderer registers its shapes; Warp's
+        own ``ShapeInstancer`` defaults it to black and lightens only for ``color2=None``).
         """
-        self._use()
+        self._use("register_shape")
         vertices = _float_array(vertices, "vertices", (None, 8))
         if len(vertices) == 0:
             raise ValueError("vertices must hold at least one vertex, got shape (0, 8)")
         indices = _index_array(indices, len(vertices))
-        if color1 is not None and color2 is None:
-            color2 = np.clip(np.asarray(color1, dtype=np.float32) + 0.25, 0.0, 1.0)
-        self.color1 = tuple(float(c) for c in _float_array(color1, "color1", (3,)))
-        self.color2 = tuple(float(c) for c in _float_array(color2, "color2", (3,)))
+        color1 = _float_array(color1, "color1", (3,))
+        color2 = np.clip(color1 + 0.25, 0.0, 1.0) if color2 is None else _float_array(color2, "color2", (3,))
+        self.color1 = tuple(float(c) for c in color1)
+        self.color2 = tuple(float(c) for c in color2)
 
         if self.vao is None:
             self.vao = self._gl.gen_vao()
@@ -239,23 +260,25 @@ class ShapeInstancer:
     def allocate_instances(self, positions, rotations=None, colors1=None, colors2=None, scalings=None) -> None:
         """Create ``len(positions)`` instances: positions (N, 3), rotations (N, 4) quaternions
         (x, y, z, w; default identity), colours (N, 3) or (3,) (default the shape's colours),
-        scalings (N, 3) (default ones)."""
-        self._use()
+        scalings (N, 3) (default ones). Zero positions are allowed: nothing is drawn.
+        Every argument is checked before anything is replaced."""
+        self._use("allocate_instances")
         if self.vao is None:
             raise RuntimeError("register_shape() must be called before allocate_instances()")
-        positions = _float_array(positions, "positions", (None, 3))
+        self._refuse_while_mapped("allocate_instances")
+        positions = _float_array(positions, "positions", (None, 3), max_rows=MAX_INSTANCES)
         count = len(positions)
-        if count > MAX_INSTANCES:
-            raise ValueError(f"positions holds {count} instances; at most {MAX_INSTANCES} fit one GL buffer of matrices")
-        rotations = _float_array(rotations, "rotations", (count, 4)) if rotations is not None else None
-        scalings = _float_array(scalings, "scalings", (count, 3)) if scalings is not None else None
-        if rotations is not None and (np.linalg.norm(rotations, axis=1) < 1e-6).any():
-            raise ValueError("rotations must be non-zero quaternions (x, y, z, w), got a zero quaternion")
         if rotations is None:
             rotations = np.tile(np.array([0.0, 0.0, 0.0, 1.0], dtype=np.float32), (count, 1))
+        else:
+            rotations = _quaternions(_float_array(rotations, "rotations", (count, 4)), "rotations")
         if scalings is None:
             scalings = np.ones((count, 3), dtype=np.float32)
+        else:
+            scalings = _float_array(scalings, "scalings", (count, 3))
+        colors = self._instance_colors(colors1, colors2, count)
 
+        # Everything is valid: from here on the instancer changes.
         self.num_instances = count
         self.instance_transforms = wp.array(np.hstack([positions, rotations]), dtype=wp.transform, device=self.device)
         self.instance_scalings = wp.array(scalings, dtype=wp.vec3, device=self.device)
@@ -285,51 +308,54 @@ class ShapeInstancer:
                 self._host = wp.empty(count, dtype=wp.mat44, device="cpu", pinned=True)
         gl.glBindVertexArray(0)
         self._write_matrices()
-        self.update_colors(colors1, colors2)
+        self._upload_colors(colors)
 
     def update_instances(self, transforms=None, scalings=None, colors1=None, colors2=None) -> None:
         """Replace instance transforms ((N,) ``wp.transform`` array or (N, 7) array-like),
         scalings ((N,) ``wp.vec3`` or (N, 3)) and/or colours, then refresh the GPU buffers.
 
-        Array-likes are checked for shape and finiteness; Warp arrays for dtype and shape only
-        (scanning them would cost as much as the update: a NaN there draws nothing, harmlessly).
+        Array-likes are checked for shape, finiteness and zero quaternions; Warp arrays for dtype
+        and shape only (scanning them would cost as much as the update: a NaN there draws nothing,
+        harmlessly). Every argument is checked before anything is replaced.
         """
-        self._use()
+        self._use("update_instances")
+        if self.instance_transform_gl_buffer is None:
+            raise RuntimeError("allocate_instances() must be called before update_instances()")
+        matrices = transforms is not None or scalings is not None
+        if matrices:
+            self._refuse_while_mapped("update_instances")
         if transforms is not None:
-            self.instance_transforms = self._instance_array(transforms, "transforms", wp.transform, 7)
+            transforms = self._instance_array(transforms, "transforms", wp.transform, 7)
         if scalings is not None:
-            self.instance_scalings = self._instance_array(scalings, "scalings", wp.vec3, 3)
-        if transforms is not None or scalings is not None:
-            self._write_matrices()
+            scalings = self._instance_array(scalings, "scalings", wp.vec3, 3)
+        colors = None
         if colors1 is not None or colors2 is not None:
-            self.update_colors(colors1, colors2)
+            colors = self._instance_colors(colors1, colors2, self.num_instances)
+
+        if transforms is not None:
+            self.instance_transforms = transforms
+        if scalings is not None:
+            self.instance_scalings = scalings
+        if matrices:
+            self._write_matrices()
+        if colors is not None:
+            self._upload_colors(colors)
 
     def update_colors(self, colors1, colors2) -> None:
-        """Per-instance colours: (N, 3), or one (3,) colour for all; None keeps the shape's colour."""
-        self._use()
-        colors = []
-        for value, default, name in ((colors1, self.color1, "colors1"), (colors2, self.color2, "colors2")):
-            value = default if value is None else value
-            shape = (3,) if np.ndim(value) == 1 else (self.num_instances, 3)
-            array = _float_array(value, name, shape)
-            source = wp.array(array.reshape(-1, 3), dtype=wp.vec3, device=self.device)
-            out = wp.empty(self.num_instances, dtype=wp.vec3, device=self.device)
-            wp.launch(broadcast_colors, dim=self.num_instances, inputs=[source], outputs=[out], device=self.device)
-            colors.append(out.numpy())
-        gl.glBindVertexArray(self.vao)
-        for location, buffer, data in zip((7, 8), (self.instance_color1_buffer, self.instance_color2_buffer), colors):
-            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
-            gl.glBufferData(gl.GL_ARRAY_BUFFER, max(data.nbytes, _VEC3_BYTES), data.ctypes.data, gl.GL_STATIC_DRAW)
-            gl.glVertexAttribPointer(location, 3, gl.GL_FLOAT, gl.GL_FALSE, _VEC3_BYTES, ctypes.c_void_p(0))
-            gl.glEnableVertexAttribArray(location)
-            gl.glVertexAttribDivisor(location, 1)
-        gl.glBindVertexArray(0)
+        """Per-instance colours: (N, 3), or one (3,) colour for all; None gives the shape's colour."""
+        self._use("update_colors")
+        if self.instance_color1_buffer is None:
+            raise RuntimeError("allocate_instances() must be called before update_colors()")
+        self._upload_colors(self._instance_colors(colors1, colors2, self.num_instances))
 
     def render(self) -> None:
         """Draw every instance with ``shape_shader`` in the instancer's context. A safe point."""
-        self._use(safe_point=True)
+        self._use("render", safe_point=True)
         if self.vao is None or self.num_instances == 0:
             return
+        if self.shape_shader.id is None:
+            raise RuntimeError(f"shape_shader of {self._tracked.description} was deleted: give the instancer "
+                               "a live ShaderProgram (instancer.shape_shader = ...) before render()")
         gl.glUseProgram(self.shape_shader.id)
         gl.glBindVertexArray(self.vao)
         gl.glDrawElementsInstanced(gl.GL_TRIANGLES, self.face_count, gl.GL_UNSIGNED_INT, None, self.num_instances)
@@ -338,8 +364,16 @@ class ShapeInstancer:
 
     def __enter__(self) -> "ShapeInstancer":
         """Expose ``vbo_transforms``, an (N,) ``wp.mat44`` array on ``device`` that a kernel may write
-        in the layout of :mod:`warp_gl_lifecycle.kernels`; it reaches GL on ``__exit__``."""
-        self._use()
+        in the layout of :mod:`warp_gl_lifecycle.kernels`; it reaches GL on ``__exit__``, in this
+        instancer's context whatever context is current then.
+
+        Warp does not bounds-check kernels in release mode: a launch with ``dim`` larger than
+        ``len(vbo_transforms)`` writes past memory this instancer owns (a crash, or another
+        object's data). :meth:`launch` checks ``dim`` before launching. Inside the block,
+        ``allocate_instances`` and ``update_instances`` of transforms or scalings are refused;
+        ``close()`` is allowed and makes ``__exit__`` upload nothing.
+        """
+        self._use("__enter__")
         if self.instance_transform_gl_buffer is None:
             raise RuntimeError("allocate_instances() must be called before mapping vbo_transforms")
         if self._mapped:
@@ -349,17 +383,45 @@ class ShapeInstancer:
         return self
 
     def __exit__(self, exc_type, exc_value, traceback) -> None:
+        if not self._mapped:
+            return
         self._mapped = False
         del self.vbo_transforms
+        if not self._tracked.alive:
+            return  # closed inside the block: its buffer is gone, there is nothing to upload to
+        self._use("__exit__")
         self._unmap()
+
+    def launch(self, kernel, inputs=(), dim: int | None = None) -> None:
+        """Run Warp ``kernel`` to write the instance matrices, checked before it starts.
+
+        ``kernel``'s parameters are ``inputs`` followed by one ``wp.array(dtype=wp.mat44)``, which
+        receives :attr:`vbo_transforms`; thread ``i`` of ``dim`` (default, and at most,
+        ``num_instances``) may write element ``i``. Launched on ``device``; outside ``with inst:``
+        the matrices then reach GL, inside it they do on leaving the block. Raises ``TypeError``
+        or ``ValueError`` naming ``kernel``, ``inputs`` or ``dim`` before anything is launched.
+        Main thread.
+        """
+        self._use("launch")
+        inputs = list(inputs)
+        _check_matrix_kernel(kernel, len(inputs))
+        dim = self._launch_dim(dim)
+        if self._mapped:
+            wp.launch(kernel, dim=dim, inputs=inputs, outputs=[self.vbo_transforms], device=self.device)
+            return
+        with self:
+            wp.launch(kernel, dim=dim, inputs=inputs, outputs=[self.vbo_transforms], device=self.device)
 
     # -- internals --------------------------------------------------------------------------------
 
-    def _use(self, safe_point: bool = False) -> None:
-        """Make the instancer's context current (and run a safe point if asked), *then* check
-        that it is open: a close on another thread only queues names, and only a safe point
-        (or making a context current) deletes them, so once this check passes the names stay
-        valid for the rest of the call."""
+    def _use(self, method: str, safe_point: bool = False) -> None:
+        """Before GL work: on the main thread, this instancer's context current (and a safe point
+        run if asked), *then* open. A close on another thread only queues names, and only a safe
+        point (or making a context current) deletes them, so once this check passes the names
+        stay valid for the rest of the call."""
+        if not self._tracked.alive:  # closed before the call: say so first, from any thread
+            raise RuntimeError(f"{self._tracked.description} is closed")
+        _require_main_thread(method)
         context = self._gl.context
         if gl.current_context is not context and glresources.is_alive(context):
             context.set_current()  # drains names queued for this context: before the check
@@ -370,7 +432,48 @@ class ShapeInstancer:
         if not glresources.is_alive(context):
             raise RuntimeError(f"the GL context of {self._tracked.description} was destroyed")
 
+    def _refuse_while_mapped(self, method: str) -> None:
+        if self._mapped:
+            raise RuntimeError(f"{method}() cannot replace the instance matrices inside `with instancer:` "
+                               "(vbo_transforms is handed out); call it after the block")
+
+    def _launch_dim(self, dim) -> int:
+        """``dim`` for :meth:`launch`: an int in [0, num_instances], default num_instances."""
+        if dim is None:
+            return self.num_instances
+        expected = f"dim must be an int in [0, {self.num_instances}] (num_instances), got {dim!r}"
+        try:
+            value = operator.index(dim)
+        except TypeError:
+            raise TypeError(expected) from None
+        if isinstance(dim, bool) or not 0 <= value <= self.num_instances:
+            raise ValueError(expected)
+        return value
+
+    def _instance_colors(self, colors1, colors2, count: int) -> list[np.ndarray]:
+        """Both colours as (count, 3) float32: given per instance, one (3,) for all, or None for
+        the shape's colour. Checks only; changes nothing."""
+        colors = []
+        for value, default, name in ((colors1, self.color1, "colors1"), (colors2, self.color2, "colors2")):
+            array = _float_array(default if value is None else value, name, (count, 3), alternatives=((3,),))
+            colors.append(np.ascontiguousarray(np.broadcast_to(array, (count, 3))))
+        return colors
+
+    def _upload_colors(self, colors: list[np.ndarray]) -> None:
+        """Upload checked (N, 3) colours (context current); with no instances, one black colour."""
+        gl.glBindVertexArray(self.vao)
+        for location, buffer, data in zip((7, 8), (self.instance_color1_buffer, self.instance_color2_buffer), colors):
+            data = data if len(data) else _NO_COLORS
+            gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
+            gl.glBufferData(gl.GL_ARRAY_BUFFER, data.nbytes, data.ctypes.data, gl.GL_STATIC_DRAW)
+            gl.glVertexAttribPointer(location, 3, gl.GL_FLOAT, gl.GL_FALSE, _VEC3_BYTES, ctypes.c_void_p(0))
+            gl.glEnableVertexAttribArray(location)
+            gl.glVertexAttribDivisor(location, 1)
+        gl.glBindVertexArray(0)
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+
     def _instance_array(self, value, name: str, dtype, width: int) -> wp.array:
+        """``value`` as an (N,) Warp array of ``dtype`` on ``device``. Checks only; changes nothing."""
         if isinstance(value, wp.array):
             if value.dtype != dtype:
                 raise TypeError(f"{name} must have dtype {dtype.__name__}, got {value.dtype.__name__}")
@@ -380,6 +483,8 @@ class ShapeInstancer:
                 value = wp.clone(value, device=self.device)
             return value  # not scanned for NaN: that would cost as much as the update itself
         host = _float_array(value, name, (self.num_instances, width))
+        if dtype is wp.transform:
+            _quaternions(host[:, 3:], name)
         return wp.array(host, dtype=dtype, device=self.device)
 
     def _make_instance_buffer(self, count: int) -> str:
@@ -511,28 +616,83 @@ def _device(device) -> Any:
         raise ValueError(f"device must be a Warp device such as 'cpu' or 'cuda:0', got {device!r}: {exc}") from None
 
 
-def _float_array(value, name: str, shape: tuple) -> np.ndarray:
-    """``value`` as a C-contiguous float32 array of ``shape`` (None = any length), finite."""
-    try:
-        raw = np.asarray(value)
-    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
-        raise TypeError(f"{name} must be an array of numbers with shape {_shape_text(shape)}: {exc}") from None
-    if raw.dtype.kind not in "biuf":
-        raise TypeError(f"{name} must be an array of numbers with shape {_shape_text(shape)}, got dtype {raw.dtype}")
-    array = np.ascontiguousarray(raw, dtype=np.float32)
-    if array.ndim != len(shape) or any(want is not None and got != want for got, want in zip(array.shape, shape)):
-        raise ValueError(f"{name} must have shape {_shape_text(shape)}, got {array.shape}")
-    if not np.isfinite(array).all():
-        raise ValueError(f"{name} must be finite, got NaN or infinity")
+def _require_main_thread(method: str) -> None:
+    """RuntimeError unless on the main thread: pyglet makes its GL contexts current there only
+    (its ``gl.current_context`` is one for the whole process)."""
+    if threading.get_ident() != threading.main_thread().ident:
+        raise RuntimeError(
+            f"{method}() must be called on the main thread, where pyglet's GL contexts are current "
+            f"(called from thread {threading.current_thread().name!r}); close() works on any thread"
+        )
+
+
+def _check_shader(shader) -> None:
+    if not isinstance(shader, ShaderProgram):
+        raise TypeError(f"shape_shader must be a pyglet ShaderProgram, got {type(shader).__name__}")
+    if shader.id is None:
+        raise ValueError("shape_shader was deleted (its id is None): give a live ShaderProgram")
+
+
+def _check_matrix_kernel(kernel, input_count: int) -> None:
+    """``kernel`` must be a Warp kernel taking ``input_count`` inputs, then ``wp.array(dtype=wp.mat44)``."""
+    if not isinstance(kernel, wp.Kernel):
+        raise TypeError(f"kernel must be a Warp kernel (@wp.kernel), got {type(kernel).__name__}")
+    params = kernel.adj.args
+    last = params[-1].type if params else None
+    if not (wp.types.is_array(last) and last.ndim == 1 and last.dtype == wp.mat44):
+        raise TypeError(f"kernel's last parameter must be wp.array(dtype=wp.mat44) for vbo_transforms; "
+                        f"{kernel.key} ends with {last!r}")
+    if input_count != len(params) - 1:
+        raise TypeError(f"inputs must hold {len(params) - 1} argument(s) for {kernel.key}, got {input_count}")
+
+
+def _quaternions(array: np.ndarray, name: str) -> np.ndarray:
+    """``array`` (N, 4) unchanged, or ValueError when a row is (nearly) zero."""
+    zero = np.flatnonzero(np.linalg.norm(array, axis=1) < 1e-6)
+    if len(zero):
+        raise ValueError(f"{name} must hold non-zero quaternions (x, y, z, w), got a zero quaternion at row {zero[0]}")
     return array
 
 
+def _float_array(value, name: str, shape: tuple, *, alternatives: tuple = (), max_rows: int | None = None) -> np.ndarray:
+    """``value`` as a C-contiguous float32 array of ``shape`` or one of ``alternatives`` (None = any
+    length), finite and within float32's range; at most ``max_rows`` rows. Checked before copying."""
+    shapes = (shape, *alternatives)
+    expected = " or ".join(_shape_text(s) for s in shapes)
+    try:
+        raw = np.asarray(value)
+    except (TypeError, ValueError) as exc:  # e.g. ragged nested lists
+        raise TypeError(f"{name} must be an array of numbers with shape {expected}: {exc}") from None
+    if raw.dtype.kind not in "biuf":
+        raise TypeError(f"{name} must be an array of numbers with shape {expected}, got dtype {raw.dtype}")
+    if not any(_has_shape(raw.shape, s) for s in shapes):
+        raise ValueError(f"{name} must have shape {expected}, got {raw.shape}")
+    if max_rows is not None and len(raw) > max_rows:
+        raise ValueError(f"{name} holds {len(raw)} instances; at most {max_rows} fit one GL buffer of matrices")
+    if raw.dtype.kind == "f" and raw.size:
+        if not np.isfinite(raw).all():
+            raise ValueError(f"{name} must be finite, got NaN or infinity")
+        largest = float(np.abs(raw).max())
+        if largest > _FLOAT32_MAX:
+            raise ValueError(f"{name} must fit float32 (magnitude at most {_FLOAT32_MAX:.2g}), got {largest:.3g}")
+    return np.ascontiguousarray(raw, dtype=np.float32)
+
+
+def _has_shape(got: tuple, want: tuple) -> bool:
+    return len(got) == len(want) and all(w is None or g == w for g, w in zip(got, want))
+
+
 def _index_array(indices, vertex_count: int) -> np.ndarray:
-    array = np.asarray(indices)
+    try:
+        array = np.asarray(indices)
+    except (TypeError, ValueError) as exc:  # ragged nested lists
+        raise TypeError(f"indices must be integers, in one flat or (N, 3) array: {exc}") from None
+    if array.size == 0:
+        raise ValueError("indices must form whole triangles (a multiple of 3, at least 3), got 0")
     if array.dtype.kind not in "iu":
         raise TypeError(f"indices must be integers, got dtype {array.dtype}")
     array = array.reshape(-1)
-    if len(array) == 0 or len(array) % 3:
+    if len(array) % 3:
         raise ValueError(f"indices must form whole triangles (a multiple of 3, at least 3), got {len(array)}")
     low, high = int(array.min()), int(array.max())
     if low < 0 or high >= vertex_count:

@@ -8,7 +8,7 @@ everything it patches is there:
 
 * ``ViewerGL``, its ``RendererGL`` and the helpers (``MeshGL``, ``LinesGL``, ``WireframeShapeGL``,
   ``MeshInstancerGL``) become :func:`~.registry.managed`: tracked from creation and released
-  exactly once, by ``close()`` (a helper's ``destroy()`` counts as its close), at exit (newest
+  exactly once, by ``close()`` (a helper's ``destroy()``: ``managed(closers=("destroy",))``), at exit (newest
   first, each with its own context current) or, when collected, at the next safe point.
   A helper's release undoes its CUDA-GL registrations and deletes its names through
   :class:`~.glresources.GLResources` (a vertex array only in the context that made it); a
@@ -23,8 +23,8 @@ everything it patches is there:
 * ``ViewerGL.begin_frame`` starts with a safe point (deferred releases, queued GL names).
 
 :func:`uninstall` stops tracking new instances and removes the safe point; what is tracked stays
-tracked and is released exactly once (a helper's ``destroy()`` stays its close, and where the
-fallback texture was made is still recorded). Nothing here runs inside a finalizer.
+tracked and is released exactly once (where the fallback texture was made is still recorded).
+Nothing here runs inside a finalizer.
 """
 
 from __future__ import annotations
@@ -36,7 +36,8 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs, take_registrations
+from .glowners import (gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs,
+                       take_registrations)
 from .registry import Reason, managed, registry
 from .when_imported import cancel, when_imported
 
@@ -196,10 +197,12 @@ def _patch(adopt: bool) -> bool:
     restore = [viewer_cls._wgl_managed.restore, renderer_cls._wgl_managed.restore]
     for name in _HELPERS:
         helper_cls = classes[name]
-        managed(helper_cls, context=_helper_context, kind=f"newton {name}", release=_release_helper)
-        _state["helper_tables"][helper_cls] = _HELPER_NAMES[name]
+        # destroy() is how Newton frees a helper: released once, whichever of destroy() or
+        # collection comes first; a helper Newton destroyed itself is not released again.
+        managed(helper_cls, context=_helper_context, kind=f"newton {name}", release=_release_helper,
+                closers=("destroy",))
+        _state["helper_tables"][helper_cls] = (*_HELPER_NAMES[name], helper_cls._wgl_managed.originals["destroy"])
         restore.append(helper_cls._wgl_managed.restore)
-        _destroy_closes(helper_cls)
     _state["viewer_close"] = viewer_cls._wgl_managed.originals["close"]
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     _state["renderer_cls"] = renderer_cls
@@ -213,56 +216,29 @@ def _patch(adopt: bool) -> bool:
     return True
 
 
-def _destroy_closes(cls: type) -> None:
-    """Make ``destroy()`` of a tracked helper its ``close()`` (released once, whichever is called
-    first); an untracked one keeps Newton's own. Stays in place after uninstall, for the helpers
-    tracked so far. (What ``managed(closers=("destroy",))`` will do.)"""
-    if "_wgl_destroy" in cls.__dict__:
-        return
-    original = cls.__dict__["destroy"]
-
-    def destroy(self):
-        if "_wgl_tracked" in self.__dict__:
-            return type(self).close(self)
-        return original(self)
-
-    destroy.__wrapped__ = original
-    destroy.__doc__ = original.__doc__
-    cls.destroy = destroy
-    cls._wgl_destroy = original
-
-
 def _adopt_existing(classes: dict[str, type]) -> None:
     """Track what was created before install and is still open: each viewer whose window is open,
     then its renderer, then the helpers it holds (so that, at exit, helpers are released first),
-    each viewer's with its context current; then open renderers made without a viewer. What was
+    in its viewer's context; then open renderers made without a viewer. What was
     closed already, and helpers no open viewer holds, are left alone (Newton may have destroyed
     them: adopting them could delete their names twice)."""
     import gc  # noqa: PLC0415
-
-    from .glresources import gl  # noqa: PLC0415
 
     viewer_cls, renderer_cls = classes["ViewerGL"], classes["RendererGL"]
     found = gc.get_objects()
     viewers = [obj for obj in found if isinstance(obj, viewer_cls) and _window_open(obj.__dict__.get("renderer"))]
     renderers = [obj for obj in found if isinstance(obj, renderer_cls) and _window_open(obj)]
     del found
-    previous = gl.current_context
-    try:
-        for viewer in viewers:
-            renderer = viewer.__dict__["renderer"]
-            renderer.window.switch_to()  # the adopted helpers' context: their viewer's
-            viewer_cls._wgl_managed.adopt(viewer)
-            type(renderer)._wgl_managed.adopt(renderer)
-            renderer.__dict__["_wgl_viewer"] = viewer
-            for helper in _held_helpers(viewer):
-                if isinstance(helper, tuple(_state["helper_tables"])):
-                    type(helper)._wgl_managed.adopt(helper)
-        for renderer in renderers:
-            type(renderer)._wgl_managed.adopt(renderer)
-    finally:
-        if previous is not None and previous.canvas is not None:
-            previous.set_current()
+    for viewer in viewers:
+        renderer = viewer.__dict__["renderer"]
+        context = renderer.window.context
+        viewer_cls._wgl_managed.adopt(viewer)
+        type(renderer)._wgl_managed.adopt(renderer)
+        for helper in _held_helpers(viewer):
+            if isinstance(helper, tuple(_state["helper_tables"])):
+                type(helper)._wgl_managed.adopt(helper, context=context)  # made in its viewer's context
+    for renderer in renderers:
+        type(renderer)._wgl_managed.adopt(renderer)
 
 
 def _window_open(renderer: Any) -> bool:
@@ -296,7 +272,8 @@ def _viewer_context(viewer: Any) -> Any:
     if renderer is None:
         return None
     renderer.__dict__["_wgl_viewer"] = viewer
-    return renderer.__dict__["_wgl_tracked"].context if "_wgl_tracked" in renderer.__dict__ else _renderer_context(renderer)
+    record = renderer.__dict__.get("_wgl_tracked")
+    return record.context if record is not None else _renderer_context(renderer)
 
 
 def _renderer_context(renderer: Any) -> Any:
@@ -344,10 +321,10 @@ def _release_helper(helper: Any) -> None:
     table = next((_state["helper_tables"][k] for k in type(helper).__mro__ if k in _state["helper_tables"]), None)
     if table is None or not helper.__dict__.get("_owns_gl", True):
         return
-    names, registrations = table
+    names, registrations, newton_destroy = table
     resources = _resources(helper.__dict__["_wgl_tracked"].context)
     if resources is None:  # made with no pyglet context current (a mocked GL): Newton's own destroy
-        type(helper)._wgl_destroy(helper)
+        newton_destroy(helper)
         return
     take_registrations(helper, resources, registrations, _undo_registration)
     take_names(helper, resources, names)

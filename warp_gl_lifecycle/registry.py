@@ -19,9 +19,17 @@ Guarantees, modelled on :class:`weakref.finalize`:
 * A release action called for garbage collection (``Reason.GC``) runs inside a finalizer, on
   whatever thread the collector runs: it must not touch a graphics API, import or block; it can
   only hand work to a deferred queue. Close and exit releases run with the context current.
-* A release that raises is logged once (logger ``warp_gl_lifecycle``) and does not stop others.
+* A release that raises is logged once (logger ``warp_gl_lifecycle``) and does not stop others;
+  a ``BaseException`` (``SystemExit``, ``KeyboardInterrupt``) is re-raised once the others ran.
+* Releases tracking new owners during ``release_all()`` (and the exit hook) have those released too.
+* After each release the context is checked; if the release switched away, the next owner's
+  context is made current again.
 * An owner released by collection or at exit rather than by ``close()`` gets a
-  :class:`ResourceWarning` (shown under ``python -X dev``), as an unclosed file does.
+  :class:`ResourceWarning` (shown under ``python -X dev``), as an unclosed file does, pointing at
+  the user's code; raised as an error it goes to ``sys.unraisablehook``.
+
+The claim protocol: every path (close, the weak-reference callback, a managed ``__del__``, the
+exit hook) first removes the owner's entry with one atomic ``dict.pop``; whoever gets it releases.
 """
 
 from __future__ import annotations
@@ -97,11 +105,10 @@ _MAX_ROUNDS = 100
 
 
 class _NoHooks:
-    def activate(self, context: Any) -> ContextManager[Any]:
-        return nullcontext()
+    """Contexts as plain labels: nothing to make current, nothing to flush."""
 
-    def current(self) -> Any:
-        return None
+    def activate(self, context: Any) -> ContextManager[Any]:
+        return nullcontext(context)
 
     def flush(self, context: Any) -> None:
         pass
@@ -155,9 +162,10 @@ class _ManagedTracked(Tracked):
     so it needs the instance, and collection is signalled by the class's ``__del__``.
 
     ``running`` is the set of cleanup bodies already run while the instance is being released
-    (None otherwise): each body runs once, however the bodies call each other."""
+    (None otherwise): each body runs once, however the bodies call each other. ``legacy``: the
+    bodies are the class's own (they never run with a stand-in for a context that is gone)."""
 
-    __slots__ = ("running",)
+    __slots__ = ("running", "legacy")
 
 
 class Registry:
@@ -181,7 +189,10 @@ class Registry:
         self._strong_contexts = 0
         self._armed_at = -1  # atexit's hook count just after this registry's hook was (re)registered
         self._hooks: ContextHooks = _NoHooks()
-        self._current: Callable[[], Any] | None = self._hooks.current
+        self._current: Callable[[], Any] | None = None  # the hooks' current(), when they have one
+        #: Called with the first context key while no hooks are installed: the package sets it to
+        #: load the GL layer when that key is a pyglet context (the registry knows nothing of GL).
+        self.hooks_loader: Callable[[Any], None] | None = None
         self._exiting = False
         self._warn_now = True
         self._debug_now = False
@@ -362,6 +373,8 @@ class Registry:
             ref = _Strong(context)
             self._strong_contexts += 1
         self._contexts[key] = ref
+        if self.hooks_loader is not None and self._hooks.__class__ is _NoHooks:
+            self.hooks_loader(context)
         self._arm_exit_hook()
 
     def _arm_exit_hook(self) -> None:
@@ -479,6 +492,10 @@ class Registry:
                     except Exception as exc:  # noqa: BLE001
                         self._activation_failed(t, exc)
                         activation = None
+                if context is not None and t.__class__ is _ManagedTracked and t.legacy and current is not None \
+                        and target is not context:
+                    self._context_gone(t, label)
+                    continue
                 error = self._invoke(t, reason or (_EXIT if label == "exit" else _GC), owner, label)
                 if error is not None and interrupted is None:
                     interrupted = error
@@ -486,6 +503,13 @@ class Registry:
             if activation is not None:
                 activation.__exit__(None, None, None)
         return interrupted
+
+    def _context_gone(self, t: Tracked, label: str) -> None:
+        """A legacy cleanup whose context is gone is not run (see :func:`managed`)."""
+        t.release = _released
+        self._counts[label] += 1
+        logger.debug("not running the cleanup of %s: its context is gone, and its per-context names with it",
+                     t.description)
 
     def _activation_failed(self, t: Tracked, exc: Exception) -> None:
         self._counts["errors"] += 1
@@ -548,9 +572,10 @@ class Registry:
 
     # -- managed classes ------------------------------------------------------------------------
 
-    def _track_managed(self, owner, kind) -> _ManagedTracked:
+    def _track_managed(self, owner, kind, legacy: bool) -> _ManagedTracked:
         t = self._add(_ManagedTracked, owner, None, _release_managed, None, kind, None, True)
         t.running = None
+        t.legacy = legacy
         return t
 
     def _set_context(self, t: Tracked, context: Any) -> None:
@@ -706,27 +731,28 @@ def _report_unraisable(error: BaseException) -> None:
 
 # -- managed classes ---------------------------------------------------------------------------
 
-_PATCHED = ("__init__", "close", "__del__", "__getstate__", "__setstate__")
+_LIFECYCLE = ("__init__", "__del__", "__getstate__", "__setstate__")
 
 
 def _release_managed(owner: Any) -> None:
     """Release action of every managed instance (main thread, its context current).
 
-    Calls ``type(owner).close`` then ``type(owner).__del__`` with the instance's record in
-    *running* mode, in which each managed class's wrapper runs that class's cleanup body instead
-    of claiming the instance again; each body runs at most once, however the bodies call each
-    other (``super().close()``, a ``__del__`` that calls ``close()``). Bodies no call reached (a
-    subclass that forgot ``super().close()``) run last, most derived class first. Every body runs
-    even if one raises; the first error is raised after.
+    Calls each of the class's closers (``close``, or the names given to :func:`managed`) and then
+    ``__del__`` on ``type(owner)``, with the instance's record in *running* mode, in which each
+    managed class's wrapper runs that class's cleanup body instead of claiming the instance again;
+    each body runs at most once, however the bodies call each other (``super().close()``, a
+    ``__del__`` that calls ``close()``, a ``destroy()`` that calls ``close()``). Bodies no call
+    reached (a subclass that forgot ``super().close()``) run last, most derived class first. Every
+    body runs even if one raises; the first error is raised after.
     """
     t = owner.__dict__["_wgl_tracked"]
     t.running = set()
     first_error = None
-    steps = [getattr(type(owner), "close", None), getattr(type(owner), "__del__", None)]
-    for klass in type(owner).__mro__:
-        manager = klass.__dict__.get("_wgl_managed")
-        if manager is not None:
-            steps += [functools.partial(_run_body, manager.close_body), functools.partial(_run_body, manager.del_body)]
+    managers = [klass.__dict__["_wgl_managed"] for klass in type(owner).__mro__ if "_wgl_managed" in klass.__dict__]
+    closers = managers[-1].closers if managers else ("close",)
+    steps = [getattr(type(owner), name, None) for name in (*closers, "__del__")]
+    for manager in managers:
+        steps += [functools.partial(_run_body, body) for body in manager.bodies.values()]
     try:
         for step in steps:
             if step is None:
@@ -767,38 +793,50 @@ class Managed:
     """What :func:`managed` did to one class (and, derived from it, to each subclass).
 
     ``adopt(instance)`` tracks an instance created before; ``restore()`` stops tracking new
-    instances; ``close_body``/``del_body`` are the class's cleanup bodies run on release.
+    instances; ``bodies`` maps each closer (and ``__del__``) to the cleanup body it runs on release
+    (None: nothing of this class's own); ``originals`` holds what the class itself defined.
     """
 
-    def __init__(self, cls: type, registry: Registry, context, kind: str, release, parent: "Managed | None" = None) -> None:
+    def __init__(self, cls: type, registry: Registry, context, kind: str, release, closers: tuple[str, ...] = ("close",),
+                 parent: "Managed | None" = None) -> None:
         self.cls = cls
         self.registry = registry
         self.context = context
         self.kind = kind
+        self.closers = closers
         self.parent = parent
         self.active = True
-        self.originals = {name: cls.__dict__[name] for name in _PATCHED if name in cls.__dict__}
+        #: True when the bodies are the class's own (not a ``release`` given to managed()): they may
+        #: make GL calls of their own, so they never run with a stand-in context current.
+        self.legacy = release is None if parent is None else parent.legacy
+        patched = (*closers, *_LIFECYCLE)
+        self.originals = {name: cls.__dict__[name] for name in patched if name in cls.__dict__}
         if parent is None:  # the class given to managed(): its own or inherited bodies
-            self.close_body = release if release is not None else _unwrapped(getattr(cls, "close", None))
-            self.del_body = None if release is not None else _unwrapped(getattr(cls, "__del__", None))
-            names = _PATCHED
+            if release is not None:  # one release replaces every body
+                self.bodies = {name: (release if i == 0 else None) for i, name in enumerate((*closers, "__del__"))}
+            else:
+                self.bodies = {name: _unwrapped(getattr(cls, name, None)) for name in (*closers, "__del__")}
+            names = patched
         else:  # a subclass: only what it defines itself; the rest is inherited from the base's wrappers
-            self.close_body = self.originals.get("close")
-            self.del_body = self.originals.get("__del__")
-            names = tuple(name for name in _PATCHED if name in self.originals)
+            self.bodies = {name: self.originals.get(name) for name in (*closers, "__del__")}
+            names = tuple(name for name in patched if name in self.originals)
         self._patch(names)
         if parent is None:
             self._patch_init_subclass()
         for sub in cls.__subclasses__():
             self._manage_subclass(sub)
 
-    def adopt(self, instance: Any) -> Tracked:
-        """Track an instance created before the class was managed (idempotent)."""
+    def adopt(self, instance: Any, context: Any = None) -> Tracked:
+        """Track an instance created before the class was managed (idempotent). ``context``, when
+        given, is its context key (else the class's ``context(instance)`` is asked)."""
         t = _record_of(instance)
         if t is None:
-            t = self.registry._track_managed(instance, self.kind)
+            t = self.registry._track_managed(instance, self.kind, self.legacy)
             instance.__dict__["_wgl_tracked"] = t
-            self._bind_context(instance, t)
+            if context is not None:
+                self.registry._set_context(t, context)
+            else:
+                self._bind_context(instance, t)
         return t
 
     def restore(self) -> None:
@@ -818,7 +856,7 @@ class Managed:
 
     def _manage_subclass(self, sub: type) -> None:
         if "_wgl_managed" not in sub.__dict__:
-            Managed(sub, self.registry, self.context, sub.__name__, None, parent=self)
+            Managed(sub, self.registry, self.context, sub.__name__, None, self.closers, parent=self)
 
     def _bind_context(self, instance, t: Tracked) -> None:
         if self.context is not None:
@@ -843,10 +881,29 @@ class Managed:
 
         cls.__init_subclass__ = classmethod(__init_subclass__)
 
+    def _closer(self, name: str) -> Callable:
+        """The wrapper of one method by which users free an instance (``close``, ``destroy``...)."""
+        manager = self
+        original = _unwrapped(getattr(self.cls, name, None))
+
+        def closer(self, *args, **kwargs):
+            t = _record_of(self)
+            if t is None:  # never tracked: behave as the original
+                return original(self, *args, **kwargs) if original is not None else None
+            if _releasing(t):
+                return _run_body(manager.bodies[name], self)
+            t._registry._close(t, self)
+            return None
+
+        closer.__name__ = closer.__qualname__ = name
+        closer.__qualname__ = f"Managed._patch.<locals>.{name}"
+        closer.__wrapped__ = original
+        closer.__doc__ = getattr(original, "__doc__", None)
+        return closer
+
     def _patch(self, names: tuple[str, ...]) -> None:
         manager, cls = self, self.cls
         original_init = _unwrapped(getattr(cls, "__init__"))
-        original_close = _unwrapped(getattr(cls, "close", None))
         original_del = _unwrapped(getattr(cls, "__del__", None))
         original_getstate = self.originals.get("__getstate__") or _unwrapped(getattr(cls, "__getstate__", None))
         original_setstate = self.originals.get("__setstate__") or _unwrapped(getattr(cls, "__setstate__", None))
@@ -855,7 +912,7 @@ class Managed:
             if not manager.active or _record_of(self) is not None:  # untracked, or a base's __init__ again
                 return original_init(self, *args, **kwargs)
             # Tracked before its body runs, so that what it creates is newer and released first.
-            t = manager.registry._track_managed(self, manager.kind)
+            t = manager.registry._track_managed(self, manager.kind, manager.legacy)
             self.__dict__["_wgl_tracked"] = t  # also for frozen dataclasses
             try:
                 original_init(self, *args, **kwargs)
@@ -865,15 +922,6 @@ class Managed:
                 raise
             manager._bind_context(self, t)
 
-        def close(self):
-            t = _record_of(self)
-            if t is None:  # never tracked: behave as the original
-                return original_close(self) if original_close is not None else None
-            if _releasing(t):
-                return _run_body(manager.close_body, self)
-            t._registry._close(t, self)
-            return None
-
         def __del__(self):
             t = _record_of(self)
             if t is None:
@@ -881,7 +929,7 @@ class Managed:
                     original_del(self)
                 return
             if _releasing(t):
-                _run_body(manager.del_body, self)
+                _run_body(manager.bodies["__del__"], self)
                 return
             t._registry._defer_collected(t, self)
 
@@ -897,14 +945,16 @@ class Managed:
             if manager.active:
                 manager.adopt(self)  # a copy (or an unpickled instance) is an owner of its own
 
-        wrappers = {"__init__": __init__, "close": close, "__del__": __del__,
-                    "__getstate__": __getstate__, "__setstate__": __setstate__}
-        wrapped = {"__init__": original_init, "close": original_close, "__del__": original_del,
+        wrappers = {"__init__": __init__, "__del__": __del__, "__getstate__": __getstate__, "__setstate__": __setstate__}
+        wrapped = {"__init__": original_init, "__del__": original_del,
                    "__getstate__": original_getstate, "__setstate__": original_setstate}
         for name in names:
-            function = wrappers[name]
-            function.__wrapped__ = wrapped[name]
-            function.__doc__ = getattr(wrapped[name], "__doc__", None)
+            if name in wrappers:
+                function = wrappers[name]
+                function.__wrapped__ = wrapped[name]
+                function.__doc__ = getattr(wrapped[name], "__doc__", None)
+            else:
+                function = self._closer(name)
             setattr(cls, name, function)
         cls._wgl_managed = self
 
@@ -937,6 +987,7 @@ def managed(
     context: Callable[[Any], Any] | None = None,
     kind: str | None = None,
     release: Callable[[Any], None] | None = None,
+    closers: tuple[str, ...] = ("close",),
 ) -> Any:
     """Make a class written in the legacy style (cleanup in ``close()``/``__del__``) release safely.
 
@@ -956,11 +1007,23 @@ def managed(
     ``__del__`` calls ``close()``. An ``__init__`` that raises has what it acquired released at
     once. A copy (``copy``, ``deepcopy``, ``pickle``) is an owner of its own. A class whose
     instances have no ``__dict__`` or cannot be weakly referenced is refused with ``TypeError``.
+    ``closers`` names the methods by which users already free an instance (default ``close``;
+    e.g. ``("destroy",)`` or ``("close", "destroy")``): each is wrapped as ``close`` is, so the
+    instance is released once whichever is called, and each one's body runs once on release.
+
+    Contexts: a class's own bodies may make GL calls of their own, so they run only with their
+    own context current. When that context is gone (its window closed) they are **not run**: its
+    per-context names (vertex arrays, framebuffers) died with it, and running the body with a
+    sibling current would delete that sibling's objects of the same numbers; the release counts
+    as done and is logged at debug level. A ``release`` given here is trusted to cope (it runs with
+    a live sibling of the context's object space current, as :class:`~.glresources.GLResources`
+    releases do).
+
     ``SomeClass._wgl_managed`` is the :class:`Managed` record (``adopt(instance)``, ``restore()``).
     Applying ``managed`` again is harmless (and re-activates a restored class).
     """
     if cls is None:
-        return lambda c: managed(c, registry=registry, context=context, kind=kind, release=release)
+        return lambda c: managed(c, registry=registry, context=context, kind=kind, release=release, closers=closers)
     if not isinstance(cls, type):
         raise TypeError(f"managed() expects a class, got {type(cls).__name__}")
     if release is not None and not callable(release):
@@ -972,9 +1035,13 @@ def managed(
         raise TypeError(f"managed() needs instances with a __dict__; {cls.__name__} has __slots__ without one")
     if not cls.__weakrefoffset__:
         raise TypeError(f"managed() needs instances that can be weakly referenced; {cls.__name__} cannot be")
+    if isinstance(closers, str) or not closers or not all(isinstance(n, str) and n.isidentifier() for n in closers):
+        raise TypeError(f"closers must be a non-empty tuple of method names, got {closers!r}")
+    if set(closers) & set(_LIFECYCLE):
+        raise ValueError(f"closers must not name {', '.join(sorted(set(closers) & set(_LIFECYCLE)))}")
     existing = cls.__dict__.get("_wgl_managed")
     if existing is None:
-        Managed(cls, registry if registry is not None else _default, context, kind or cls.__name__, release)
+        Managed(cls, registry if registry is not None else _default, context, kind or cls.__name__, release, tuple(closers))
     elif not existing.active:
         existing._set_active(True)
     return cls

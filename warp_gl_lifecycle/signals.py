@@ -20,7 +20,7 @@ def handle_signals(signals: tuple[int, ...] | None = None) -> list[int]:
     """
     if threading.current_thread() is not threading.main_thread():
         raise RuntimeError("handle_signals() must be called from the main thread")
-    wanted = signals if signals is not None else tuple(
+    wanted = _checked(signals) if signals is not None else tuple(
         getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name)
     )
     handled = []
@@ -29,6 +29,27 @@ def handle_signals(signals: tuple[int, ...] | None = None) -> list[int]:
             signal.signal(signum, _exit_on_signal)
             handled.append(signum)
     return handled
+
+
+def _checked(signals) -> tuple[int, ...]:
+    """``signals`` as signal numbers that may be handled; TypeError/ValueError naming the
+    mistake before any handler is installed."""
+    if isinstance(signals, (int, str)) or not hasattr(signals, "__iter__"):
+        raise TypeError(f"signals must be a tuple of signal numbers such as (signal.SIGTERM,), "
+                        f"got {type(signals).__name__} {signals!r}")
+    checked = []
+    for signum in signals:
+        if isinstance(signum, bool) or not isinstance(signum, int):
+            raise TypeError(f"signals must hold signal numbers, got {type(signum).__name__} {signum!r}")
+        if signum not in signal.valid_signals():
+            raise ValueError(f"signals: {signum} is not a signal number on this system")
+        if signum in _UNCATCHABLE:
+            raise ValueError(f"signals: {signal.Signals(signum).name} cannot be handled")
+        checked.append(signal.Signals(signum))
+    return tuple(checked)
+
+
+_UNCATCHABLE = {getattr(signal, name) for name in ("SIGKILL", "SIGSTOP") if hasattr(signal, name)}
 
 
 def _exit_on_signal(signum, _frame) -> None:

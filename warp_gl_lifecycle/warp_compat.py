@@ -7,29 +7,41 @@ installed warp-lang, after checking that everything it patches is there:
   creation (a renderer before the instancers it makes), released exactly once by ``close()``, at
   exit or after collection, each with its own context current. A renderer's release closes its
   instancers, undoes its CUDA-GL registrations, deletes every GL object it made (including those
-  Warp's ``clear()`` forgets: grid, sky, frame buffers and textures, shader programs) and then runs
-  Warp's own ``close()`` for the rest (``on_exit``, closing the window). It works after the window
-  was closed, and a second ``close()`` does nothing.
+  Warp's ``clear()`` forgets: grid, sky, frame buffers and textures, shader programs, and what
+  pyglet made for it: its info label's buffers, vertex array and programs, its window's default
+  program and uniform buffer) and then runs Warp's own ``close()`` for the rest (``on_exit``,
+  closing the window). It works after the window was closed, on a partly built renderer (what
+  exists is released), and a second ``close()`` does nothing. Drawing with a released renderer
+  (``update()``, or any path through ``_switch_context()``) raises ``RuntimeError``.
 * ``RegisteredGLBuffer`` on a CPU device takes a CPU path: no CUDA call, no pinned memory;
   ``map()`` returns a CPU array (read back with ``glGetBufferSubData`` unless write-discard),
   ``unmap()`` uploads it with ``glBufferSubData``.
 * ``OpenGLRenderer.update`` starts with a safe point (deferred releases, queued GL names).
-* Renderers and instancers that exist already are adopted.
+* Renderers and instancers that exist already are adopted, in creation order, instancers with
+  their renderer's context (see :func:`_adopt_existing`).
 
 :func:`uninstall` restores Warp's originals. Nothing here runs inside a finalizer.
+
+Supported: warp-lang 1.8 through 1.19. Where versions differ, this module alone knows: 1.10 and
+later keep the renderer and runtime in ``warp._src.render.render_opengl`` and ``warp._src.context``,
+1.8 and 1.9 in ``warp.render.render_opengl`` and ``warp.context``; the native call undoing a CUDA-GL
+registration is ``cuda_graphics_unregister_resource`` in 1.8 and ``wp_cuda_graphics_unregister_resource``
+later; Warp's messages are quieted by ``config.log_level``
+(1.14 and later) or ``config.quiet`` (:func:`quiet_warp`).
 """
 
 from __future__ import annotations
 
 import ctypes
 import gc
+import importlib
 import logging
 from typing import Any, Callable
 
 from .registry import Reason, managed
 
-__all__ = ["install", "installed", "register_gl_buffer", "supported", "uninstall", "warp_shape_instancer",
-           "warp_update_vbo_transforms"]
+__all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall",
+           "warp_render_opengl", "warp_shape_instancer", "warp_update_vbo_transforms"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
 
@@ -47,7 +59,7 @@ _RENDERER_FRAMEBUFFERS = ("_frame_fbo",)
 _RENDERER_PROGRAMS = ("_shape_shader", "_grid_shader", "_sky_shader", "_frame_shader", "_frame_depth_shader")
 _INSTANCER_BUFFERS = ("vbo", "ebo", "instance_transform_gl_buffer", "instance_color1_buffer", "instance_color2_buffer")
 
-_state: dict[str, Any] = {"installed": False, "restore": []}
+_state: dict[str, Any] = {"installed": False, "restore": [], "unregister": None}
 
 
 # -- helpers used by the package's own instancer ---------------------------------------------------
@@ -63,17 +75,62 @@ def register_gl_buffer(buffer: int, device: Any, flags: int) -> tuple[Any, Calla
     import warp as wp  # noqa: PLC0415
 
     registration = wp.RegisteredGLBuffer(buffer, device, flags, fallback_to_copy=False)
+    _native_unregister()
     return registration, lambda: _unregister(registration)
 
 
 def _unregister(registration: Any) -> None:
-    """Undo one CUDA-GL registration now; Warp's ``__del__`` then does nothing. Idempotent."""
+    """Undo one CUDA-GL registration now; Warp's ``__del__`` then does nothing. Idempotent.
+
+    No import here (it may run inside a finalizer): the native call was looked up (by
+    :func:`_native_unregister`) on the main thread when the undo was made.
+    """
     resource, registration.resource = getattr(registration, "resource", None), None
     if resource:
-        from warp._src.context import runtime  # noqa: PLC0415
-
         with cuda_context(registration.device):
-            runtime.core.wp_cuda_graphics_unregister_resource(registration.context, resource)
+            (_state["unregister"] or _native_unregister())(registration.context, resource)
+
+
+def _native_unregister() -> Callable[[Any, Any], None]:
+    """Warp's native call that undoes a CUDA-GL registration (its name changed after 1.8); looked
+    up once, after ``wp.init()``."""
+    if _state["unregister"] is None:
+        core = _warp_module("context").runtime.core
+        function = getattr(core, "wp_cuda_graphics_unregister_resource", None)
+        _state["unregister"] = function if function is not None else core.cuda_graphics_unregister_resource
+    return _state["unregister"]
+
+
+def _warp_module(name: str) -> Any:
+    """Warp's internal module ``name`` where this version keeps it: ``warp._src.<name>`` (1.10 and
+    later) or ``warp.<name>`` (1.8, 1.9)."""
+    try:
+        return importlib.import_module(f"warp._src.{name}")
+    except ModuleNotFoundError as exc:
+        if exc.name not in ("warp._src", f"warp._src.{name}"):
+            raise
+        return importlib.import_module(f"warp.{name}")
+
+
+def warp_render_opengl() -> Any:
+    """Warp's ``render_opengl`` module (``OpenGLRenderer``, ``ShapeInstancer``, its kernels)."""
+    return _warp_module("render.render_opengl")
+
+
+def quiet_warp() -> Any:
+    """Import Warp with its start-up banner and info messages off, on every supported version
+    (``config.log_level = LOG_WARNING`` from 1.14, ``config.quiet`` before); returns ``warp``.
+
+    Warnings still show. Call before ``wp.init()``. Lines Warp's native code prints before the
+    setting is read (1.8 on a machine without a CUDA driver) are not covered.
+    """
+    import warp as wp  # noqa: PLC0415
+
+    if hasattr(wp, "LOG_WARNING") and hasattr(wp.config, "log_level"):
+        wp.config.log_level = wp.LOG_WARNING
+    else:
+        wp.config.quiet = True
+    return wp
 
 
 def warp_shape_instancer() -> type:
@@ -83,9 +140,7 @@ def warp_shape_instancer() -> type:
 
 def warp_update_vbo_transforms() -> Any:
     """Warp's own instance-matrix kernel (``update_vbo_transforms``), the reference ours must equal."""
-    from warp._src.render.render_opengl import update_vbo_transforms  # noqa: PLC0415
-
-    return update_vbo_transforms
+    return warp_render_opengl().update_vbo_transforms
 
 
 def cuda_context(device: Any) -> Any:
@@ -104,8 +159,8 @@ def warp_instancer_registration(instancer: Any) -> Any:
 
 def _warp_classes() -> dict[str, type]:
     import warp as wp  # noqa: PLC0415
-    from warp._src.render import render_opengl  # noqa: PLC0415
 
+    render_opengl = warp_render_opengl()
     return {
         "OpenGLRenderer": render_opengl.OpenGLRenderer,
         "ShapeInstancer": render_opengl.ShapeInstancer,
@@ -119,7 +174,7 @@ def supported() -> tuple[bool, str]:
         import warp as wp  # noqa: PLC0415
 
         classes = _warp_classes()
-        from warp._src.context import runtime  # noqa: F401, PLC0415
+        _warp_module("context")
     except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
         return False, f"warp.render's OpenGL renderer could not be imported: {type(exc).__name__}: {exc}"
     missing = [f"{name}.{attr}" for name, attrs in _REQUIRED.items() for attr in attrs if not hasattr(classes[name], attr)]
@@ -148,10 +203,11 @@ def install() -> bool:
     renderer_cls, instancer_cls, buffer_cls = classes["OpenGLRenderer"], classes["ShapeInstancer"], classes["RegisteredGLBuffer"]
 
     managed(renderer_cls, context=_renderer_context, kind="OpenGLRenderer", release=_release_renderer)
-    managed(instancer_cls, context=_current_context, kind="warp ShapeInstancer", release=_release_instancer)
-    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
+    managed(instancer_cls, context=_instancer_context, kind="warp ShapeInstancer", release=_release_instancer)
+    _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]  # Warp's own close()
     restore = [renderer_cls._wgl_managed.restore, instancer_cls._wgl_managed.restore]
     restore.append(_patch(renderer_cls, "update", _safe_point_first))
+    restore.append(_patch(renderer_cls, "_switch_context", _refuse_when_closed))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
         restore.append(_patch(buffer_cls, name, wrap))
     _state.update(installed=True, restore=restore)
@@ -188,23 +244,57 @@ def _patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callab
 
 
 def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
-    """Track renderers and instancers created before install, renderers first."""
+    """Track renderers and instancers created before install, in creation order (which decides the
+    exit order, newest first): renderers by the time their ``__init__`` started (Warp's
+    ``_start_time``; partly built ones, without it, first), each followed by its instancers (the
+    axis instancer, then the others as Warp made them), adopted with the renderer's context; then
+    instancers of no renderer, with the context of their shader (else the current one)."""
     found = [obj for obj in gc.get_objects() if isinstance(obj, (renderer_cls, instancer_cls))]
-    for obj in sorted(found, key=lambda o: not isinstance(o, renderer_cls)):
-        type(obj)._wgl_managed.adopt(obj)
+    renderers = sorted((o for o in found if isinstance(o, renderer_cls)), key=lambda r: vars(r).get("_start_time", 0.0))
+    owned: set[int] = set()
+    for renderer in renderers:
+        tracked = renderer_cls._wgl_managed.adopt(renderer)
+        if getattr(vars(renderer).get("window"), "context", None) is None:
+            tracked.warn = False  # the user closed it (Warp's own close()): what it leaked is ours to free
+        context = _renderer_context(renderer)
+        for instancer in _instancers_of(renderer):
+            if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
+                owned.add(id(instancer))
+                instancer_cls._wgl_managed.adopt(instancer, context=context)
+    for instancer in found:
+        if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
+            shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
+            instancer_cls._wgl_managed.adopt(instancer, context=shader_context)  # None: the current one
+
+
+def _instancers_of(renderer: Any) -> list[Any]:
+    """A Warp renderer's instancers, oldest first (whatever of them exists)."""
+    axis = vars(renderer).get("_axis_instancer")
+    others = vars(renderer).get("_shape_instancers") or {}
+    return [i for i in (axis, *others.values()) if i is not None]
 
 
 # -- contexts --------------------------------------------------------------------------------------
 
-
 def _renderer_context(renderer: Any) -> Any:
+    """The renderer's window's context; once that window is closed (Warp's own ``close()`` before
+    the import), the context its shaders were made in (dead, but it names the object space where
+    Warp leaked its buffers and programs); None when it never had either."""
     from . import glresources  # noqa: F401, PLC0415 - installs the registry's context hooks
 
-    window = getattr(renderer, "window", None)
-    return getattr(window, "context", None)
+    window = vars(renderer).get("window")
+    context = getattr(window, "context", None)
+    if context is None:
+        for attribute in _RENDERER_PROGRAMS:
+            context = getattr(vars(renderer).get(attribute), "_context", None)
+            if context is not None:
+                break
+    return context
 
 
-def _current_context(_instancer: Any) -> Any:
+def _instancer_context(instancer: Any) -> Any:
+    """A new instancer's context: the current one (Warp makes its VAO there). Adoption at install
+    passes its renderer's, or its shader's, instead."""
     from . import glresources  # noqa: PLC0415
 
     return glresources.gl.current_context
@@ -229,13 +319,12 @@ def _collect(owner: Any, resources: Any, kind: str, attributes: tuple[str, ...])
 
 
 def _release_instancer(instancer: Any) -> None:
-    """Release one Warp ShapeInstancer's names; its ``__del__`` has nothing left to do."""
-    from .glresources import GLResources  # noqa: PLC0415
-
-    resources = GLResources(context=instancer._wgl_tracked.context)
-    registration = getattr(instancer, "_instance_transform_cuda_buffer", None)
+    """Release one Warp ShapeInstancer's names (whatever of them exists); its ``__del__`` has nothing
+    left to do."""
+    resources = _resources_for(instancer)
+    registration = vars(instancer).get("_instance_transform_cuda_buffer")
     if registration is not None:
-        resources.interop.append(lambda: _unregister(registration))
+        resources.interop.append(_undo(registration))
         instancer._instance_transform_cuda_buffer = None
     _collect(instancer, resources, "buffers", _INSTANCER_BUFFERS)
     _collect(instancer, resources, "vaos", ("vao",))
@@ -243,36 +332,150 @@ def _release_instancer(instancer: Any) -> None:
 
 
 def _release_renderer(renderer: Any) -> None:
-    """Release a Warp OpenGLRenderer: its instancers, interop, every GL name, then Warp's close()."""
-    from .glresources import GLResources  # noqa: PLC0415
-
-    for instancer in [getattr(renderer, "_axis_instancer", None), *getattr(renderer, "_shape_instancers", {}).values()]:
-        if instancer is not None and "_wgl_tracked" in instancer.__dict__:
-            instancer._wgl_tracked.close()
-    resources = GLResources(context=renderer._wgl_tracked.context)
-    registrations = [getattr(renderer, "_instance_transform_cuda_buffer", None)]
-    for vao, vbo, ebo, _count, registration in getattr(renderer, "_shape_gl_buffers", {}).values():
+    """Release a Warp OpenGLRenderer, whatever of it exists: its instancers, interop, every GL name
+    it made (pyglet's for its info label and window included), then Warp's close(). Drawing with
+    it afterwards raises ``RuntimeError`` (see :func:`_refuse_when_closed`)."""
+    for instancer in _instancers_of(renderer):
+        tracked = vars(instancer).get("_wgl_tracked")
+        if tracked is not None:
+            tracked.close()
+    resources = _resources_for(renderer)
+    attributes = vars(renderer)
+    registrations = [attributes.get("_instance_transform_cuda_buffer")]
+    shape_buffers = attributes.get("_shape_gl_buffers") or {}
+    for vao, vbo, ebo, _count, registration in shape_buffers.values():
         resources.vaos.append(_name(vao))
         resources.buffers += [_name(vbo), _name(ebo)]
         registrations.append(registration)
-    renderer._shape_gl_buffers.clear()
-    renderer._instance_transform_cuda_buffer = None
-    for registration in registrations:
-        if registration is not None:
-            resources.interop.append(lambda registration=registration: _unregister(registration))
+    shape_buffers.clear()
+    if "_instance_transform_cuda_buffer" in attributes:
+        renderer._instance_transform_cuda_buffer = None
+    resources.interop += [_undo(registration) for registration in registrations if registration is not None]
     _collect(renderer, resources, "buffers", _RENDERER_BUFFERS)
     _collect(renderer, resources, "vaos", _RENDERER_VAOS)
     _collect(renderer, resources, "textures", _RENDERER_TEXTURES)
     _collect(renderer, resources, "framebuffers", _RENDERER_FRAMEBUFFERS)
     for attribute in _RENDERER_PROGRAMS:
-        program = getattr(renderer, attribute, None)
+        program = attributes.get(attribute)
         if program is not None and getattr(program, "id", None):
             resources.programs.append(program)
+    _collect_pyglet_objects(renderer, resources)
     resources.release(Reason.CLOSE)
     from .glresources import readmit_window  # noqa: PLC0415
 
-    readmit_window(getattr(renderer, "window", None))  # collected in a cycle: pyglet forgot it already
-    _state["renderer_close"](renderer)  # Warp's own: on_exit, state reset, window.close(); nothing left to delete
+    readmit_window(vars(renderer).get("window"))  # collected in a cycle: pyglet forgot it already
+    _close_as_warp(renderer)
+    renderer._wgl_closed = True
+
+
+class _Unplaced:
+    """Stands in for ``GLResources`` for an owner whose names live in no known context (it never
+    had one): registrations are undone, names are forgotten (nowhere to delete them safely)."""
+
+    def __init__(self) -> None:
+        self.buffers: list[int] = []
+        self.textures: list[int] = []
+        self.vaos: list[int] = []
+        self.framebuffers: list[int] = []
+        self.programs: list[Any] = []
+        self.interop: list[Callable[[], None]] = []
+        self.context = None
+
+    def release(self, _reason: Reason) -> None:
+        for undo in self.interop:
+            undo()
+
+
+def _resources_for(owner: Any) -> Any:
+    from .glresources import GLResources  # noqa: PLC0415
+
+    context = owner._wgl_tracked.context
+    return GLResources(context=context) if context is not None else _Unplaced()
+
+
+def _undo(registration: Any) -> Callable[[], None]:
+    if getattr(registration, "resource", None):
+        _native_unregister()  # looked up now, on the main thread, not in the undo
+    return lambda: _unregister(registration)
+
+
+def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
+    """Hand ``resources`` what pyglet made for the renderer in its context and keeps as long as the
+    renderer is referenced: its info label's vertex buffers, vertex arrays and shader programs, and
+    its window's default program and uniform buffer. pyglet's glyph textures are shared by every
+    label and stay. Each pyglet object is left with no name, so its own ``__del__`` does nothing."""
+    context = resources.context
+    if context is None:
+        return
+    label = vars(renderer).get("_info_label")
+    batch = getattr(label, "batch", None) if getattr(label, "_own_batch", False) else None
+    programs = []
+    if batch is not None:
+        for group, domains in list(batch.group_map.items()):
+            programs.append(getattr(group, "program", None))
+            for domain in domains.values():
+                buffers = [buffer for buffer, _ in getattr(domain, "buffer_attributes", ())]
+                for buffer in (*buffers, getattr(domain, "index_buffer", None)):
+                    if getattr(buffer, "id", None):
+                        resources.buffers.append(int(buffer.id))
+                        buffer.id = None
+                vao = getattr(domain, "vao", None)
+                if getattr(vao, "_id", None) is not None and vao._context is context:
+                    resources.vaos.append(int(vao.id))
+                    vao._id = None
+    for owner in (label, getattr(label, "background_decoration_group", None),
+                  getattr(label, "foreground_decoration_group", None)):
+        programs.append(getattr(owner, "program", None))
+    window = vars(renderer).get("window")
+    programs.append(getattr(window, "_default_program", None))
+    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
+    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
+        resources.buffers.append(int(ubo_buffer.id))
+        ubo_buffer.id = None
+    seen = {id(program) for program in resources.programs}
+    for program in programs:
+        if program is None or id(program) in seen or getattr(program, "_context", None) is not context:
+            continue
+        seen.add(id(program))
+        if program.id:
+            resources.programs.append(program)
+
+
+# What Warp's close() (and the clear() it calls) reads: a renderer lacking any was never fully built.
+_WARP_CLOSE_READS = ("window", "headless", "app", "_instance_transform_gl_buffer", "_shape_gl_buffers", "_body_name",
+                     "_shapes", "_shape_geo_hash", "_shape_instances", "_instances", "_instance_shape",
+                     "_instance_gl_buffers")
+
+
+def _close_as_warp(renderer: Any) -> None:
+    """Warp's own close() (on_exit, state reset, window.close(); nothing left to delete), or for a
+    partly built renderer, closing its window if it has one."""
+    original_close = _state.get("renderer_close")
+    if original_close is not None and all(attribute in vars(renderer) for attribute in _WARP_CLOSE_READS):
+        original_close(renderer)
+        return
+    window = vars(renderer).get("window")
+    if getattr(window, "context", None) is not None:
+        window.close()
+
+
+def _refuse_when_closed(switch_context: Callable) -> Callable:
+    """Every GL path of Warp's renderer starts with ``_switch_context()``: after the renderer was
+    released it raises, instead of drawing into whatever context is current."""
+
+    def patched_switch_context(self):
+        if vars(self).get("_wgl_closed"):
+            raise _closed_error()
+        return switch_context(self)
+
+    return patched_switch_context
+
+
+def _closed_error() -> RuntimeError:
+    return RuntimeError(
+        "OpenGLRenderer is closed: close() released its window and GL objects "
+        "(if it was closed from another thread, at this frame's safe point); create a new renderer to draw"
+    )
 
 
 def _safe_point_first(update: Callable) -> Callable:
@@ -284,6 +487,8 @@ def _safe_point_first(update: Callable) -> Callable:
 
             flush.append(glresources_flush)
         flush[0]()
+        if vars(self).get("_wgl_closed"):  # also with a window, whose closed canvas pyglet skips silently
+            raise _closed_error()
         return update(self, *args, **kwargs)
 
     return patched_update

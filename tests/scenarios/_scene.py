@@ -19,10 +19,9 @@ QUAD_INDICES = [0, 1, 2, 0, 2, 3]
 
 
 def quiet_warp():
-    import warp as wp
+    from warp_gl_lifecycle.warp_compat import quiet_warp
 
-    wp.config.log_level = wp.LOG_WARNING
-    return wp
+    return quiet_warp()
 
 
 def window(size=32):

@@ -36,7 +36,11 @@ if "pytest" not in sys.modules:  # a scenario run as a program: registered first
 
 import warp as wp  # noqa: E402
 
-wp.config.log_level = wp.LOG_WARNING
+# warp_gl_lifecycle.warp_compat.quiet_warp, repeated here: importing the package would install the drop-in.
+if hasattr(wp, "LOG_WARNING"):
+    wp.config.log_level = wp.LOG_WARNING
+else:  # Warp before 1.14
+    wp.config.quiet = True
 import warp.render  # noqa: E402
 
 WIDTH, HEIGHT = 64, 48

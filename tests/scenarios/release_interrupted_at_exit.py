@@ -56,3 +56,5 @@ if mode == "cycle":
     App()
     gc.collect()  # both in one garbage cycle: the app's __del__ closes the renderer
     wgl.flush()
+
+other = _scene.window()  # current at exit: each release must make its owner's context current again
