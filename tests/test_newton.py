@@ -138,6 +138,17 @@ def test_desktop_viewer_exits_cleanly(xvfb_display, name, mode):
         assert stats["released_close"] == stats["created"] and stats["released_exit"] == 0
 
 
+def test_a_helper_newton_destroyed_is_released_once():
+    """destroy() twice, then dropped: one release (the second destroy() and the collection do
+    nothing), and a helper made meanwhile in the same context keeps its vertex array. (Mesa did
+    not hand the freed name out again here, so plain Newton's second delete hits nothing.)"""
+    result = run_newton_scenario("newton_helper_destroyed_twice.py")
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    assert "FRESH_ALIVE True" in result.stdout
+    stats = result.stats()
+    assert stats["released_close"] == stats["created"] and stats["released_gc"] == 0 and stats["errors"] == 0
+
+
 def test_at_exit_every_name_is_deleted_with_its_own_context_current():
     result = run_newton_scenario("newton_viewers_two_open.py", env={"WGL_DEBUG": "1"})
     assert result.returncode == 0 and not own_stderr(result), result.stderr
