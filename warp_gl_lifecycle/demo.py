@@ -114,14 +114,18 @@ def check_arguments(args) -> Any:
 
 
 def _check_image_suffix(path: str) -> None:
-    """pyglet has an encoder for ``path``'s suffix (PNG always; more with Pillow installed)."""
+    """pyglet can write an RGBA image (what the demo saves) to ``path``'s suffix: PNG always;
+    more with Pillow installed, though not JPEG (Pillow writes no alpha there). Tried in memory."""
+    import io  # noqa: PLC0415
     import os  # noqa: PLC0415
 
-    from pyglet.image.codecs import registry  # noqa: PLC0415
+    import pyglet  # noqa: PLC0415
 
-    if not registry.get_encoders(path):
+    try:
+        pyglet.image.ImageData(1, 1, "RGBA", bytes(4)).save(path, file=io.BytesIO())
+    except Exception:  # noqa: BLE001 - no encoder for the suffix, or none for RGBA
         suffix = os.path.splitext(path)[1] or "files without a suffix"
-        raise _usage(f"--out {path!r}: pyglet cannot write {suffix}; use .png")
+        raise _usage(f"--out {path!r}: pyglet cannot write {suffix}; use .png") from None
 
 
 def _usage(message: str) -> Exception:
