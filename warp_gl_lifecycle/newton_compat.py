@@ -301,9 +301,9 @@ def _helper_context(helper: Any) -> Any:
 
 
 def _undo_registration(registration: Any) -> None:
-    from .warp_compat import _unregister  # noqa: PLC0415 - Warp's internals stay in warp_compat
+    from .warp_compat import unregister  # noqa: PLC0415 - Warp's internals stay in warp_compat
 
-    _unregister(registration)
+    unregister(registration)
 
 
 def _resources(context: Any) -> Any:

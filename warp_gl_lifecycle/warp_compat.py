@@ -38,9 +38,10 @@ import importlib
 import logging
 from typing import Any, Callable
 
+from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names
 from .registry import Reason, managed
 
-__all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall",
+__all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
            "warp_render_opengl", "warp_shape_instancer", "warp_update_vbo_transforms"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
@@ -76,10 +77,10 @@ def register_gl_buffer(buffer: int, device: Any, flags: int) -> tuple[Any, Calla
 
     registration = wp.RegisteredGLBuffer(buffer, device, flags, fallback_to_copy=False)
     _native_unregister()
-    return registration, lambda: _unregister(registration)
+    return registration, lambda: unregister(registration)
 
 
-def _unregister(registration: Any) -> None:
+def unregister(registration: Any) -> None:
     """Undo one CUDA-GL registration now; Warp's ``__del__`` then does nothing. Idempotent.
 
     No import here (it may run inside a finalizer): the native call was looked up (by
@@ -177,7 +178,7 @@ def supported() -> tuple[bool, str]:
         _warp_module("context")
     except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
         return False, f"warp.render's OpenGL renderer could not be imported: {type(exc).__name__}: {exc}"
-    missing = [f"{name}.{attr}" for name, attrs in _REQUIRED.items() for attr in attrs if not hasattr(classes[name], attr)]
+    missing = missing_attributes(classes, _REQUIRED)
     if missing:
         return False, f"warp-lang {wp.config.version} lacks {', '.join(missing)}"
     return True, f"warp-lang {wp.config.version}"
@@ -206,10 +207,12 @@ def install() -> bool:
     managed(instancer_cls, context=_instancer_context, kind="warp ShapeInstancer", release=_release_instancer)
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]  # Warp's own close()
     restore = [renderer_cls._wgl_managed.restore, instancer_cls._wgl_managed.restore]
-    restore.append(_patch(renderer_cls, "update", _safe_point_first))
-    restore.append(_patch(renderer_cls, "_switch_context", _refuse_when_closed))
+    # A frame starts with a safe point, which may release this very renderer (closed on a worker):
+    # then it raises, as every GL path does once the renderer is released.
+    restore.append(patch(renderer_cls, "update", lambda update: safe_point_first(_refuse_when_closed(update))))
+    restore.append(patch(renderer_cls, "_switch_context", _refuse_when_closed))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
-        restore.append(_patch(buffer_cls, name, wrap))
+        restore.append(patch(buffer_cls, name, wrap))
     _state.update(installed=True, restore=restore)
     _adopt_existing(renderer_cls, instancer_cls)
     return True
@@ -224,23 +227,6 @@ def uninstall() -> None:
     for restore in reversed(_state["restore"]):
         restore()
     _state.update(installed=False, restore=[])
-
-
-def _patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callable[[], None]:
-    had_own = name in cls.__dict__
-    original = cls.__dict__.get(name, getattr(cls, name))
-    replacement = wrap(original)
-    replacement.__wrapped__ = original
-    replacement.__doc__ = original.__doc__
-    setattr(cls, name, replacement)
-
-    def restore() -> None:
-        if had_own:
-            setattr(cls, name, original)
-        else:
-            delattr(cls, name)
-
-    return restore
 
 
 def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
@@ -303,21 +289,6 @@ def _instancer_context(instancer: Any) -> Any:
 # -- releases (main thread, the owner's context, or a live sibling of its object space, current) ----
 
 
-def _name(value: Any) -> int | None:
-    if value is None:
-        return None
-    return int(getattr(value, "value", value)) or None
-
-
-def _collect(owner: Any, resources: Any, kind: str, attributes: tuple[str, ...]) -> None:
-    names = getattr(resources, kind)
-    for attribute in attributes:
-        name = _name(getattr(owner, attribute, None))
-        if name is not None:
-            names.append(name)
-            setattr(owner, attribute, None)
-
-
 def _release_instancer(instancer: Any) -> None:
     """Release one Warp ShapeInstancer's names (whatever of them exists); its ``__del__`` has nothing
     left to do."""
@@ -326,8 +297,7 @@ def _release_instancer(instancer: Any) -> None:
     if registration is not None:
         resources.interop.append(_undo(registration))
         instancer._instance_transform_cuda_buffer = None
-    _collect(instancer, resources, "buffers", _INSTANCER_BUFFERS)
-    _collect(instancer, resources, "vaos", ("vao",))
+    take_names(instancer, resources, {"buffers": _INSTANCER_BUFFERS, "vaos": ("vao",)})
     resources.release(Reason.CLOSE)
 
 
@@ -344,17 +314,15 @@ def _release_renderer(renderer: Any) -> None:
     registrations = [attributes.get("_instance_transform_cuda_buffer")]
     shape_buffers = attributes.get("_shape_gl_buffers") or {}
     for vao, vbo, ebo, _count, registration in shape_buffers.values():
-        resources.vaos.append(_name(vao))
-        resources.buffers += [_name(vbo), _name(ebo)]
+        resources.vaos.append(gl_name(vao))
+        resources.buffers += [gl_name(vbo), gl_name(ebo)]
         registrations.append(registration)
     shape_buffers.clear()
     if "_instance_transform_cuda_buffer" in attributes:
         renderer._instance_transform_cuda_buffer = None
     resources.interop += [_undo(registration) for registration in registrations if registration is not None]
-    _collect(renderer, resources, "buffers", _RENDERER_BUFFERS)
-    _collect(renderer, resources, "vaos", _RENDERER_VAOS)
-    _collect(renderer, resources, "textures", _RENDERER_TEXTURES)
-    _collect(renderer, resources, "framebuffers", _RENDERER_FRAMEBUFFERS)
+    take_names(renderer, resources, {"buffers": _RENDERER_BUFFERS, "vaos": _RENDERER_VAOS,
+                                     "textures": _RENDERER_TEXTURES, "framebuffers": _RENDERER_FRAMEBUFFERS})
     for attribute in _RENDERER_PROGRAMS:
         program = attributes.get(attribute)
         if program is not None and getattr(program, "id", None):
@@ -396,7 +364,7 @@ def _resources_for(owner: Any) -> Any:
 def _undo(registration: Any) -> Callable[[], None]:
     if getattr(registration, "resource", None):
         _native_unregister()  # looked up now, on the main thread, not in the undo
-    return lambda: _unregister(registration)
+    return lambda: unregister(registration)
 
 
 def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
@@ -459,16 +427,17 @@ def _close_as_warp(renderer: Any) -> None:
         window.close()
 
 
-def _refuse_when_closed(switch_context: Callable) -> Callable:
-    """Every GL path of Warp's renderer starts with ``_switch_context()``: after the renderer was
-    released it raises, instead of drawing into whatever context is current."""
+def _refuse_when_closed(method: Callable) -> Callable:
+    """``method`` of Warp's renderer raising once the renderer was released, instead of drawing
+    into whatever context is current. Every GL path starts with ``_switch_context()``; ``update()``
+    is checked too (a desktop window's closed canvas is skipped by pyglet silently)."""
 
-    def patched_switch_context(self):
+    def refusing_when_closed(self, *args, **kwargs):
         if vars(self).get("_wgl_closed"):
             raise _closed_error()
-        return switch_context(self)
+        return method(self, *args, **kwargs)
 
-    return patched_switch_context
+    return refusing_when_closed
 
 
 def _closed_error() -> RuntimeError:
@@ -476,22 +445,6 @@ def _closed_error() -> RuntimeError:
         "OpenGLRenderer is closed: close() released its window and GL objects "
         "(if it was closed from another thread, at this frame's safe point); create a new renderer to draw"
     )
-
-
-def _safe_point_first(update: Callable) -> Callable:
-    flush = []  # glresources.flush, imported on the first frame (it imports pyglet.gl)
-
-    def patched_update(self, *args, **kwargs):
-        if not flush:
-            from .glresources import flush as glresources_flush  # noqa: PLC0415
-
-            flush.append(glresources_flush)
-        flush[0]()
-        if vars(self).get("_wgl_closed"):  # also with a window, whose closed canvas pyglet skips silently
-            raise _closed_error()
-        return update(self, *args, **kwargs)
-
-    return patched_update
 
 
 # -- RegisteredGLBuffer on CPU devices ---------------------------------------------------------------
@@ -504,7 +457,7 @@ def _cpu_init(init: Callable) -> Callable:
         resolved = wp.get_device(device)
         if not resolved.is_cpu:
             return init(self, gl_buffer_id, device, flags, fallback_to_copy)
-        self.gl_buffer_id = _name(gl_buffer_id)
+        self.gl_buffer_id = gl_name(gl_buffer_id)
         self.device = resolved
         self.context = None
         self.flags = flags
