@@ -105,6 +105,26 @@ def test_20_viewer_cycles_leave_no_gl_objects_and_little_memory(capsys, mode):
     assert stats["tracked"] == 0 and stats["errors"] == 0 and stats["released_exit"] == 0
 
 
+def test_desktop_viewer_with_its_gui_leaves_no_gl_objects_per_cycle(xvfb_display, capsys):
+    """A real window (Xvfb, GLX) has Newton's imgui GUI (imgui-bundle, in the newton extra): its
+    GL objects go with the viewer too. Plain Newton leaks them on top of its own every cycle."""
+    pytest.importorskip("imgui_bundle")
+    pytest.importorskip("OpenGL")
+    env = {**desktop_env(xvfb_display), "WGL_DESKTOP": "1", "WGL_CYCLES": "5"}
+    plain, ours = (run_newton_scenario("newton_viewer_20_cycles.py", mode, env=env) for mode in ("plain", "import"))
+    for result in (plain, ours):
+        assert result.returncode == 0 and not own_stderr(result), result.stderr
+    plain_names, _ = per_cycle(plain.figures())
+    figures = ours.figures()
+    first, last = figures["1"]["names"], figures["5"]["names"]
+    with capsys.disabled():
+        print(f"\ndesktop viewer with GUI, per cycle: plain Newton {plain_names}; ours after cycle 1 {first}, "
+              f"after cycle 5 {last}")
+    assert plain_names["buffers"] > 5 and plain_names["programs"] >= 1  # the GUI's on top of Newton's own
+    assert last == first  # nothing left per cycle (what stays was made once, in or before cycle 1)
+    assert ours.stats()["tracked"] == 0 and ours.stats()["errors"] == 0
+
+
 def test_collected_viewer_leaves_the_drawing_viewer_untouched():
     result = run_newton_scenario("newton_viewer_collected_while_another_draws.py", env={"WGL_DEBUG": "1"})
     assert result.returncode == 0 and not own_stderr(result), result.stderr
