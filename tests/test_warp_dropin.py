@@ -70,7 +70,7 @@ def test_warp_renderer_draws_on_cpu_with_the_package(mode):
 
 
 def test_seed_import_error_at_exit_without_the_package():
-    result = run_scenario("warp_renderer_in_cycle_with_error_checking.py", env={"WGL_IMPORT": "0"})
+    result = run_scenario("warp_renderer_in_cycle_with_error_checking.py", env={"WGL_IMPORT": "0", "PYGLET_DEBUG_GL": "true"})
     assert "Exception ignored" in result.stderr
     assert "ImportError: sys.meta_path is None" in result.stderr
 
@@ -160,6 +160,25 @@ class TestInProcess:
         assert images[0].std() > 0.01  # a scene, not a blank frame
         for image in images[1:]:
             np.testing.assert_array_equal(image, images[0])
+
+    def test_unclosed_renderer_warning_points_at_the_users_line_not_warps(self):
+        """Released at the next renderer's frame (a safe point inside Warp's end_frame): the
+        ResourceWarning names the user's line that drew that frame (the scene's, here), not Warp's."""
+        import gc
+        import warnings
+
+        dropped = self.scene.renderer()
+        dropped.me = dropped
+        del dropped
+        gc.collect()
+        r = self.scene.renderer()
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ResourceWarning)
+            self.scene.draw(r, frames=1)
+        r.close()
+        unclosed = [w for w in caught if "unclosed OpenGLRenderer" in str(w.message)]
+        assert unclosed and all(w.filename.endswith("_warp_scene.py") for w in unclosed), \
+            [(w.filename, w.lineno) for w in unclosed]
 
     def test_close_releases_every_name_the_renderer_made(self):
         from pyglet import gl

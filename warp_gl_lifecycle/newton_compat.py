@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
 import re
 import sys
 import weakref
@@ -38,7 +39,7 @@ from typing import Any
 
 from .glowners import (gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs,
                        take_registrations)
-from .registry import Reason, managed, registry
+from .registry import Reason, managed, registry, skip_warning_frames_in
 from .when_imported import cancel, when_imported
 
 __all__ = ["install", "installed", "patched", "supported", "uninstall", "version", "version_supported"]
@@ -192,6 +193,9 @@ def _patch(adopt: bool) -> bool:
         return False
     classes = _classes()
     viewer_cls, renderer_cls = classes["ViewerGL"], classes["RendererGL"]
+    import newton  # noqa: PLC0415
+
+    skip_warning_frames_in(os.path.dirname(newton.__file__))  # warnings point past Newton's frame loop
     managed(viewer_cls, context=_viewer_context, kind="newton ViewerGL", release=_release_viewer)
     managed(renderer_cls, context=_renderer_context, kind="newton RendererGL", release=_release_renderer)
     restore = [viewer_cls._wgl_managed.restore, renderer_cls._wgl_managed.restore]

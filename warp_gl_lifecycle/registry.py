@@ -671,11 +671,21 @@ def _allocation_site(owner: Any) -> Any:
     return site
 
 
-_PACKAGE_DIR = os.path.dirname(os.path.abspath(__file__))
+#: Folders whose frames a ResourceWarning skips to reach the user's code: this package's, and
+#: those the layers above add with :func:`skip_warning_frames_in` (the libraries they patch).
+_SKIPPED_DIRS: list[str] = [os.path.dirname(os.path.abspath(__file__)) + os.sep]
+
+
+def skip_warning_frames_in(folder: str) -> None:
+    """Make unclosed-owner warnings skip frames under ``folder`` (a library whose frame loop runs
+    our safe points, e.g. Warp's renderer): they point at the user's line that called into it."""
+    folder = os.path.join(os.path.abspath(folder), "")
+    if folder not in _SKIPPED_DIRS:
+        _SKIPPED_DIRS.append(folder)
 
 
 def _outside_package(filename: str) -> bool:
-    return not filename.startswith(_PACKAGE_DIR)
+    return not filename.startswith(tuple(_SKIPPED_DIRS))
 
 
 def _warning_site(t: Tracked) -> tuple[str, int]:

@@ -36,10 +36,11 @@ import ctypes
 import gc
 import importlib
 import logging
+import os
 from typing import Any, Callable
 
 from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names
-from .registry import Reason, managed
+from .registry import Reason, managed, skip_warning_frames_in
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
            "warp_render_opengl", "warp_shape_instancer", "warp_update_vbo_transforms"]
@@ -202,6 +203,9 @@ def install() -> bool:
         return False
     classes = _warp_classes()
     renderer_cls, instancer_cls, buffer_cls = classes["OpenGLRenderer"], classes["ShapeInstancer"], classes["RegisteredGLBuffer"]
+    import warp  # noqa: PLC0415
+
+    skip_warning_frames_in(os.path.dirname(warp.__file__))  # warnings point past Warp's frame loop
 
     managed(renderer_cls, context=_renderer_context, kind="OpenGLRenderer", release=_release_renderer)
     managed(instancer_cls, context=_instancer_context, kind="warp ShapeInstancer", release=_release_instancer)
