@@ -230,8 +230,9 @@ def _adopt_existing(classes: dict[str, type]) -> None:
 
     viewer_cls, renderer_cls = classes["ViewerGL"], classes["RendererGL"]
     found = gc.get_objects()
-    viewers = [obj for obj in found if isinstance(obj, viewer_cls) and _window_open(obj.__dict__.get("renderer"))]
-    renderers = [obj for obj in found if isinstance(obj, renderer_cls) and _window_open(obj)]
+    # type(), not isinstance(): a dead weak proxy among the collector's objects raises on __class__
+    viewers = [obj for obj in found if issubclass(type(obj), viewer_cls) and _window_open(obj.__dict__.get("renderer"))]
+    renderers = [obj for obj in found if issubclass(type(obj), renderer_cls) and _window_open(obj)]
     del found
     for viewer in viewers:
         renderer = viewer.__dict__["renderer"]

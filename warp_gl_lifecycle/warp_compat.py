@@ -239,7 +239,8 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
     ``_start_time``; partly built ones, without it, first), each followed by its instancers (the
     axis instancer, then the others as Warp made them), adopted with the renderer's context; then
     instancers of no renderer, with the context of their shader (else the current one)."""
-    found = [obj for obj in gc.get_objects() if isinstance(obj, (renderer_cls, instancer_cls))]
+    # type(), not isinstance(): a dead weak proxy among the collector's objects raises on __class__
+    found = [obj for obj in gc.get_objects() if issubclass(type(obj), (renderer_cls, instancer_cls))]
     renderers = sorted((o for o in found if isinstance(o, renderer_cls)), key=lambda r: vars(r).get("_start_time", 0.0))
     owned: set[int] = set()
     for renderer in renderers:
