@@ -17,3 +17,7 @@ def test_wheel_ships_py_typed(tmp_path):
     names = zipfile.ZipFile(next(tmp_path.glob("warp_gl_lifecycle-*.whl"))).namelist()
     assert "warp_gl_lifecycle/py.typed" in names
     assert "warp_gl_lifecycle/warp_compat.py" in names
+    # every module of the source tree, subpackages included (bench/ is one)
+    shipped = {name for name in names if name.endswith(".py")}
+    in_tree = {path.relative_to(ROOT).as_posix() for path in (ROOT / "warp_gl_lifecycle").rglob("*.py")}
+    assert in_tree <= shipped, sorted(in_tree - shipped)

@@ -34,7 +34,7 @@ pyglet.options["headless"] = True
 import warp as wp  # noqa: E402
 from pyglet import gl  # noqa: E402
 
-from warp_gl_lifecycle import bench  # noqa: E402
+from warp_gl_lifecycle.bench import cpu as bench_cpu, gpu as bench_gpu  # noqa: E402
 from warp_gl_lifecycle.kernels import instance_matrices, instance_matrix_rows  # noqa: E402
 from warp_gl_lifecycle.warp_compat import quiet_warp, warp_update_vbo_transforms  # noqa: E402
 
@@ -71,7 +71,7 @@ def report(key: str, seconds: list[float]) -> None:
 
 
 def kernels(device: str, n: int, repeats: int) -> None:
-    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    transforms = wp.array(bench_cpu.random_transforms(n), dtype=wp.transform, device=device)
     scalings = wp.array(np.random.default_rng(1).uniform(0.5, 2, (n, 3)).astype(np.float32), dtype=wp.vec3, device=device)
     flat = wp.empty(16 * n, dtype=wp.float32, device=device)
     matrices = wp.empty(n, dtype=wp.mat44, device=device)
@@ -91,7 +91,7 @@ def kernels(device: str, n: int, repeats: int) -> None:
         "copy of all the kernel's bytes": lambda: wp.copy(full[1], full[0]),
     }
     for name, fn in cases.items():
-        report(f"{name} @{n}", [bench._gpu_seconds(device, fn) for _ in range(repeats)])  # noqa: SLF001
+        report(f"{name} @{n}", [bench_gpu.gpu_seconds(device, fn) for _ in range(repeats)])
     # the three of ours agree
     wp.launch(instance_matrices, dim=n, inputs=[transforms, scalings], outputs=[matrices], device=device)
     reference = matrices.numpy().reshape(n, 16)
@@ -124,14 +124,14 @@ def interop(device: str, n: int, repeats: int) -> None:
                 registration.map(dtype=wp.float32, shape=(16 * n,))
                 registration.unmap()
 
-            report(f"map+unmap {kind} {flags_name} @{n}", [bench._wall_seconds(device, map_unmap) for _ in range(repeats)])  # noqa: SLF001
+            report(f"map+unmap {kind} {flags_name} @{n}", [bench_gpu.wall_seconds(device, map_unmap) for _ in range(repeats)])
             del registration
             gl.glDeleteBuffers(1, gl.GLuint(buffer))
 
 
 def interop_costs(device: str, n: int, repeats: int) -> None:
     """Where the map + unmap time goes, and what changes it."""
-    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    transforms = wp.array(bench_cpu.random_transforms(n), dtype=wp.transform, device=device)
     scalings = wp.ones(n, dtype=wp.vec3, device=device)
     flags = wp.RegisteredGLBuffer.WRITE_DISCARD
     for size in (1_000, 100_000, n):
@@ -142,7 +142,7 @@ def interop_costs(device: str, n: int, repeats: int) -> None:
             registration.map(dtype=wp.float32, shape=(16 * size,))
             registration.unmap()
 
-        report(f"map+unmap by size @{size}", [bench._wall_seconds(device, map_unmap) for _ in range(repeats)])  # noqa: SLF001
+        report(f"map+unmap by size @{size}", [bench_gpu.wall_seconds(device, map_unmap) for _ in range(repeats)])
         del registration
         gl.glDeleteBuffers(1, gl.GLuint(buffer))
     buffer = make_buffer(64 * n, "dynamic")
@@ -179,10 +179,10 @@ def interop_costs(device: str, n: int, repeats: int) -> None:
 
         return run
 
-    report(f"update map+kernel+unmap @{n}", [bench._wall_seconds(device, update()) for _ in range(repeats)])  # noqa: SLF001
-    report(f"update then glFlush @{n}", [bench._wall_seconds(device, update(after=gl.glFlush)) for _ in range(repeats)])  # noqa: SLF001
-    report(f"glFinish then update @{n}", [bench._wall_seconds(device, update(before=gl.glFinish)) for _ in range(repeats)])  # noqa: SLF001
-    report(f"update then stream sync @{n}", [bench._wall_seconds(device, update(after=lambda: wp.synchronize_stream(stream))) for _ in range(repeats)])  # noqa: SLF001
+    report(f"update map+kernel+unmap @{n}", [bench_gpu.wall_seconds(device, update()) for _ in range(repeats)])
+    report(f"update then glFlush @{n}", [bench_gpu.wall_seconds(device, update(after=gl.glFlush)) for _ in range(repeats)])
+    report(f"glFinish then update @{n}", [bench_gpu.wall_seconds(device, update(before=gl.glFinish)) for _ in range(repeats)])
+    report(f"update then stream sync @{n}", [bench_gpu.wall_seconds(device, update(after=lambda: wp.synchronize_stream(stream))) for _ in range(repeats)])
 
     def ten_under_one_mapping() -> None:
         launch.set_param_at_index(2, registration.map(dtype=wp.float32, shape=(16 * n,)))
@@ -191,11 +191,11 @@ def interop_costs(device: str, n: int, repeats: int) -> None:
         registration.unmap()
 
     report(f"10 kernels under one map+unmap, per kernel @{n}",
-           [bench._wall_seconds(device, ten_under_one_mapping) / 10 for _ in range(repeats)])  # noqa: SLF001
+           [bench_gpu.wall_seconds(device, ten_under_one_mapping) / 10 for _ in range(repeats)])
     window = gl.current_context
     other = pyglet.window.Window(16, 16, visible=False)  # another context current while mapping
     report(f"map+unmap with another context current @{n}",
-           [bench._wall_seconds(device, lambda: (registration.map(dtype=wp.float32, shape=(16 * n,)), registration.unmap())) for _ in range(repeats)])  # noqa: SLF001
+           [bench_gpu.wall_seconds(device, lambda: (registration.map(dtype=wp.float32, shape=(16 * n,)), registration.unmap())) for _ in range(repeats)])
     other.close()
     window.set_current()
     del registration
@@ -220,7 +220,7 @@ def external_memory(device: str, n: int, repeats: int) -> None:
 
     shared = SharedBuffer(64 * n, wp.get_device(device))
     print(repr(shared), flush=True)
-    transforms = wp.array(bench._random_transforms(n), dtype=wp.transform, device=device)  # noqa: SLF001
+    transforms = wp.array(bench_cpu.random_transforms(n), dtype=wp.transform, device=device)
     scalings = wp.ones(n, dtype=wp.vec3, device=device)
     out = shared.array(wp.float32, 16 * n)
     launch = wp.launch(instance_matrix_rows, dim=4 * n, inputs=[transforms, scalings], outputs=[out], device=device, record_cmd=True)
@@ -249,16 +249,16 @@ def external_memory(device: str, n: int, repeats: int) -> None:
         gl.glFinish()
         update()
 
-    report(f"shared: kernel + stream sync @{n}", [bench._wall_seconds(device, update) for _ in range(repeats)])  # noqa: SLF001
-    report(f"shared: GL fence wait + kernel + sync @{n}", [bench._wall_seconds(device, fenced_update) for _ in range(repeats)])  # noqa: SLF001
-    report(f"shared: glFinish + kernel + sync @{n}", [bench._wall_seconds(device, finished_update) for _ in range(repeats)])  # noqa: SLF001
+    report(f"shared: kernel + stream sync @{n}", [bench_gpu.wall_seconds(device, update) for _ in range(repeats)])
+    report(f"shared: GL fence wait + kernel + sync @{n}", [bench_gpu.wall_seconds(device, fenced_update) for _ in range(repeats)])
+    report(f"shared: glFinish + kernel + sync @{n}", [bench_gpu.wall_seconds(device, finished_update) for _ in range(repeats)])
     del out, launch
     shared.release()
     gl.glDeleteBuffers(1, gl.GLuint(shared.gl_buffer))
 
 
 def frames(device: str, n: int, repeats: int) -> None:
-    updates = bench._GpuUpdates(device, n)  # noqa: SLF001
+    updates = bench_gpu.GpuUpdates(device, n)
     for mode, why in updates.unavailable.items():
         print(f"ours interop={mode} unavailable: {why}", flush=True)
 
@@ -272,9 +272,9 @@ def frames(device: str, n: int, repeats: int) -> None:
 
     for mode, instancer in updates.ours.items():
         report(f"frame ours interop={mode} (update+draw+glFinish) @{n}",
-               [bench._wall_seconds(device, frame(updates.update(mode), instancer)) for _ in range(repeats)])  # noqa: SLF001
+               [bench_gpu.wall_seconds(device, frame(updates.update(mode), instancer)) for _ in range(repeats)])
     report(f"frame warp (update+draw+glFinish) @{n}",
-           [bench._wall_seconds(device, frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])  # noqa: SLF001
+           [bench_gpu.wall_seconds(device, frame(updates.warp_update, updates.theirs)) for _ in range(repeats)])
     updates.close()
 
 

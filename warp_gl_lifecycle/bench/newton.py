@@ -8,6 +8,8 @@ import statistics
 import time
 from typing import Any
 
+from .common import GOALS, alternating_ratios, summary
+
 __all__ = ["bench_newton_cycle_rss", "bench_newton_frame_overhead", "newton_available"]
 
 
@@ -41,12 +43,10 @@ def _viewer(model: Any) -> Any:
 
 def bench_newton_frame_overhead(frames: int, repeats: int) -> dict:
     """A ViewerGL frame (begin_frame, log_state, end_frame) with the drop-in / without, in short
-    adjacent pairs of alternating order (``bench.alternating_ratios``)."""
+    adjacent pairs of alternating order (``common.alternating_ratios``)."""
     from pyglet import gl  # noqa: PLC0415
 
-    from .bench import GOALS, _summary, alternating_ratios  # noqa: PLC0415
-
-    from . import newton_compat  # noqa: PLC0415
+    from .. import newton_compat  # noqa: PLC0415
 
     model, state = _scene()
     newton_compat.install()
@@ -69,7 +69,7 @@ def bench_newton_frame_overhead(frames: int, repeats: int) -> dict:
     finally:
         newton_compat.install()
         viewer.close()
-    return _summary(ratios, GOALS["newton_frame_overhead"], {"scene": "box, sphere, ground plane; 320x240",
+    return summary(ratios, GOALS["newton_frame_overhead"], {"scene": "box, sphere, ground plane; 320x240",
                                   "with_ms": round(with_ms, 3), "without_ms": round(without_ms, 3)})
 
 
@@ -100,8 +100,7 @@ def _cycle_growth(model: Any, state: Any, cycles: int) -> float:
 def bench_newton_cycle_rss(cycles: int, repeats: int) -> dict:
     """MB of RSS per ViewerGL create/draw/close cycle: ours / plain Newton's (uninstalled), side
     by side. Plain Newton's growth stays in the process (it is what leaks), so few cycles."""
-    from . import newton_compat  # noqa: PLC0415
-    from .bench import GOALS, _summary  # noqa: PLC0415
+    from .. import newton_compat  # noqa: PLC0415
 
     model, state = _scene()
     ratios, ours_mb, plain_mb = [], [], []
@@ -116,6 +115,6 @@ def bench_newton_cycle_rss(cycles: int, repeats: int) -> dict:
             ratios.append(max(ours, 0.01) / plain if plain > 0 else float("inf"))  # < 0.01 MB counts as 0.01
     finally:
         newton_compat.install()
-    return _summary(ratios, GOALS["newton_cycle_rss"], {
+    return summary(ratios, GOALS["newton_cycle_rss"], {
         "ours_mb_per_cycle": round(statistics.median(ours_mb), 2),
         "plain_mb_per_cycle": round(statistics.median(plain_mb), 2), "cycles": cycles})
