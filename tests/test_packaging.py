@@ -1,8 +1,12 @@
 """What the built distribution ships."""
 
+import os
+import re
 import subprocess
 import sys
 import zipfile
+
+import warp_gl_lifecycle
 
 from .conftest import ROOT
 
@@ -21,3 +25,22 @@ def test_wheel_ships_py_typed(tmp_path):
     shipped = {name for name in names if name.endswith(".py")}
     in_tree = {path.relative_to(ROOT).as_posix() for path in (ROOT / "warp_gl_lifecycle").rglob("*.py")}
     assert in_tree <= shipped, sorted(in_tree - shipped)
+
+
+def test_sdist_and_wheel_build_without_a_warning(tmp_path):
+    """``python -m build`` (an sdist, then a wheel from it, as an index would) prints no warning: no
+    deprecated metadata (``license`` is an SPDX string, PEP 639), nothing setuptools boxes in ``!!``."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}  # a setting
+    # of this machine, not of the project: with it, distutils warns that it skips byte-compiling
+    proc = subprocess.run([sys.executable, "-m", "build", "-o", str(tmp_path), str(ROOT)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    lines = [line for line in output.splitlines()
+             if re.search(r"warn|deprecat|!!", line, re.IGNORECASE)]
+    assert not lines, "\n".join(lines)
+    version = warp_gl_lifecycle.__version__
+    wheel = f"warp_gl_lifecycle-{version}-py3-none-any.whl"
+    assert sorted(p.name for p in tmp_path.iterdir()) == [wheel, f"warp_gl_lifecycle-{version}.tar.gz"]
+    metadata = zipfile.ZipFile(tmp_path / wheel).read(f"warp_gl_lifecycle-{version}.dist-info/METADATA").decode()
+    assert "License-Expression: Apache-2.0" in metadata

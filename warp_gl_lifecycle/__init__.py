@@ -7,10 +7,6 @@ imported, Newton's viewer (:mod:`warp_gl_lifecycle.newton_compat`) unless the en
 names are imported on first use.
 """
 
-from __future__ import annotations
-
-import os
-
 from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
 from .registry import registry as _registry
 
@@ -44,6 +40,11 @@ _LAZY = {
 }
 
 
+def __dir__() -> list[str]:
+    """What tab completion offers: the module's names, the lazy ones included (before first use)."""
+    return sorted(set(globals()) | set(_LAZY))
+
+
 def __getattr__(name: str):
     if name in _LAZY:
         import importlib  # noqa: PLC0415
@@ -63,6 +64,8 @@ def _load_gl_hooks(context) -> None:
 
 
 def _install_at_import() -> None:
+    import os  # noqa: PLC0415 - here, not at module level: the package's namespace is its API
+
     if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
         return
     try:

@@ -8,7 +8,10 @@ import sys
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from . import __version__  # noqa: PLC0415
+
     parser = argparse.ArgumentParser(prog="python -m warp_gl_lifecycle", description=__doc__)
+    parser.add_argument("--version", action="version", version=f"warp-gl-lifecycle {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     from . import demo  # noqa: PLC0415
 
