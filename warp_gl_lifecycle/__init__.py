@@ -22,9 +22,11 @@ __all__ = [
     "installed",
     "live",
     "managed",
+    "meshes",
     "pending",
     "release_all",
     "run_deferred",
+    "set_camera",
     "stats",
     "track",
     "uninstall",
@@ -36,6 +38,8 @@ _LAZY = {
     "handle_signals": ".signals",
     "install": ".dropins",
     "installed": ".dropins",
+    "meshes": ".meshes",  # a module: warp_gl_lifecycle.meshes.cube()
+    "set_camera": ".camera",
     "uninstall": ".dropins",
 }
 
@@ -49,7 +53,8 @@ def __getattr__(name: str):
     if name in _LAZY:
         import importlib  # noqa: PLC0415
 
-        value = getattr(importlib.import_module(_LAZY[name], __name__), name)
+        module = importlib.import_module(_LAZY[name], __name__)
+        value = module if module.__name__ == f"{__name__}.{name}" else getattr(module, name)
         globals()[name] = value
         return value
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

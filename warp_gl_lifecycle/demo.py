@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import warp as wp
 
-__all__ = ["add_arguments", "main", "cube_mesh"]
+__all__ = ["add_arguments", "main"]
 
 
 def add_arguments(parser) -> None:
@@ -41,23 +41,6 @@ def _positive(text: str) -> int:
     if value <= 0:
         raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
     return value
-
-
-def cube_mesh(half: float = 0.5) -> tuple[np.ndarray, np.ndarray]:
-    """A cube as Warp's 8-float vertices (position, normal, uv) and triangle indices."""
-    vertices, indices = [], []
-    for axis in range(3):
-        for sign in (-1.0, 1.0):
-            normal = np.zeros(3)
-            normal[axis] = sign
-            u_axis, v_axis = [a for a in range(3) if a != axis]
-            base = len(vertices)
-            for u, v in ((-1, -1), (1, -1), (1, 1), (-1, 1)):
-                p = np.zeros(3)
-                p[axis], p[u_axis], p[v_axis] = sign * half, u * half, v * half * sign
-                vertices.append([*p, *normal, (u + 1) / 2, (v + 1) / 2])
-            indices += [base, base + 1, base + 2, base, base + 2, base + 3]
-    return np.array(vertices, dtype=np.float32), np.array(indices, dtype=np.uint32)
 
 
 @dataclass
@@ -156,8 +139,9 @@ def main(args) -> int:
         atexit.register(report.print)  # registered before any context, so it runs after the release
 
     from pyglet import gl  # noqa: PLC0415
-    from pyglet.math import Mat4, Vec3  # noqa: PLC0415
 
+    from . import meshes  # noqa: PLC0415
+    from .camera import set_camera  # noqa: PLC0415
     from .instancer import ShapeInstancer  # noqa: PLC0415
 
     window = _open_window(args)
@@ -165,8 +149,7 @@ def main(args) -> int:
     spacing = 1.5
     extent = cols * spacing
     instancer = ShapeInstancer(device=device, name="demo grid", interop=args.interop)
-    vertices, indices = cube_mesh()
-    instancer.register_shape(vertices, indices, color1=(0.2, 0.6, 1.0))
+    instancer.register_shape(*meshes.cube(), color1=(0.2, 0.6, 1.0))
     transforms = wp.zeros(args.instances, dtype=wp.transform, device=device)
     wp.launch(_animate_grid, dim=args.instances, inputs=[0.0, cols, spacing], outputs=[transforms], device=device)
     positions = transforms.numpy()[:, :3]
@@ -176,9 +159,8 @@ def main(args) -> int:
     report.interop = instancer.interop
     report.names = instancer._gl.names()
 
-    shader = instancer.shape_shader
-    shader["projection"] = Mat4.perspective_projection(width / height, 0.1, extent * 4, 45)
-    shader["view"] = Mat4.look_at(Vec3(0, extent * 0.9, extent * 1.1), Vec3(0, 0, 0), Vec3(0, 1, 0))
+    set_camera(instancer.shape_shader, eye=(0, extent * 0.9, extent * 1.1), fov=45, aspect=width / height,
+               near=0.1, far=extent * 4)
     gl.glEnable(gl.GL_DEPTH_TEST)
     gl.glViewport(0, 0, width, height)
 
