@@ -1,4 +1,5 @@
-# `make demo`: the main job. `make test`: the test suite. Both create .venv and install what they need.
+# `make demo`: the main job. `make test`: the test suite. Both create .venv and install what they need:
+# the demo only the package (warp-lang, pyglet, numpy), the tests its test and newton extras too.
 # `make test-oldest`: the drop-in, runner, exit-scenario, demo and doctor tests against the oldest supported
 # warp-lang, in a second virtual environment (.venv-oldest); CI runs both.
 PYTHON ?= python3
@@ -15,19 +16,30 @@ OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/tes
 .PHONY: demo test test-oldest install clean
 
 $(PY):
+	@echo "== creating $(VENV) =="
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 
-$(VENV)/.installed: $(PY) pyproject.toml
-	$(PY) -m pip install -q -e '.[test,newton]'
+# pip's own progress (what it collects and downloads) is shown: on a fresh machine this takes minutes.
+$(VENV)/.installed-demo: $(PY) pyproject.toml
+	@echo "== installing warp-gl-lifecycle with what the demo needs (warp-lang, pyglet, numpy) into $(VENV) =="
+	$(PY) -m pip install -e .
 	touch $@
+
+$(VENV)/.installed: $(PY) pyproject.toml
+	@echo "== installing warp-gl-lifecycle with its test and newton extras into $(VENV) (minutes on a fresh machine) =="
+	$(PY) -m pip install -e '.[test,newton]'
+	touch $@ $(VENV)/.installed-demo
 
 install: $(VENV)/.installed
 
-demo: install
+demo: $(VENV)/.installed-demo
 	$(PY) -m warp_gl_lifecycle demo --out demo.png
 
+# The whole suite: about 8 minutes on 2 CPU cores with Mesa llvmpipe (one dot per test; pytest
+# prints the total at the end, and what tests measured in its "measurements" section).
 test: install
+	@echo "== running the test suite: about 8 minutes on a 2-core machine (headless llvmpipe) =="
 	$(PY) -m pytest -q tests
 
 $(PY_OLDEST):

@@ -76,6 +76,7 @@ def pytest_collection_modifyitems(config, items):
 # PYTHONPATH (as on the GPU machine).
 _installed = any(ep.name == "warp_gl_lifecycle" for ep in importlib.metadata.entry_points(group="pytest11"))
 pytest_plugins = ["pytester"] + ([] if _installed else ["warp_gl_lifecycle.pytest_plugin"])
+pytest_plugins.append("tests.measurements")  # the `measurement` fixture: figures go to the summary
 
 
 class Result:

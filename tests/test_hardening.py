@@ -336,11 +336,10 @@ def test_closed_instancer_refuses_every_method(gl_context, method):
 # -- soak ------------------------------------------------------------------------------------------
 
 
-def test_soak_1000_instancer_and_100_renderer_cycles(capsys):
+def test_soak_1000_instancer_and_100_renderer_cycles(measurement):
     result = run_scenario("soak.py", timeout=600).assert_clean()
     figures = result.figures()
-    with capsys.disabled():
-        print("\nsoak:", figures)
+    measurement("soak", figures)
     # Live names must not grow at all. Memory is compared once the driver is warm (see soak.py:
     # Mesa's llvmpipe fills a bounded cache of draw variants over the first ~1,500 vertex arrays).
     assert figures["instancer 1000"]["names"] == figures["instancer 10"]["names"]

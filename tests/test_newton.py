@@ -71,12 +71,11 @@ def per_cycle(figures):
 # -- the faults, shown on plain Newton -------------------------------------------------------------
 
 
-def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(capsys):
+def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(measurement):
     result = run_newton_scenario("newton_viewer_20_cycles.py", "plain", env={"WGL_CYCLES": "5"})
     assert result.returncode == 0, result.stderr
     names, rss = per_cycle(result.figures())
-    with capsys.disabled():
-        print(f"\nplain Newton, per create/draw/close cycle: {names}, RSS {rss:+.1f} MB")
+    measurement("plain Newton, per create/draw/close cycle", f"{names}, RSS {rss:+.1f} MB")
     assert names["buffers"] >= 5 and names["textures"] >= 5 and names["renderbuffers"] >= 2
     assert rss > 20  # the 4096x4096 shadow map alone is 64 MB
 
@@ -91,21 +90,20 @@ def test_plain_newton_collected_viewer_breaks_the_viewer_drawing():
 
 
 @pytest.mark.parametrize("mode", MODES)
-def test_20_viewer_cycles_leave_no_gl_objects_and_little_memory(capsys, mode):
+def test_20_viewer_cycles_leave_no_gl_objects_and_little_memory(measurement, mode):
     result = run_newton_scenario("newton_viewer_20_cycles.py", mode)
     assert result.returncode == 0 and not own_stderr(result), result.stderr
     figures = result.figures()
     names, rss = per_cycle(figures)
-    with capsys.disabled():
-        print(f"\nNewton with warp_gl_lifecycle ({mode}), per cycle: {names}, RSS {rss:+.2f} MB "
-              f"({' -> '.join(str(f['rss_mb']) for f in figures.values())} MB)")
+    measurement(f"Newton with warp_gl_lifecycle ({mode}), per cycle",
+                f"{names}, RSS {rss:+.2f} MB ({' -> '.join(str(f['rss_mb']) for f in figures.values())} MB)")
     assert all(f["names"] == {"buffers": 0, "textures": 0, "renderbuffers": 0, "programs": 0} for f in figures.values())
     assert rss < 2
     stats = result.stats()
     assert stats["tracked"] == 0 and stats["errors"] == 0 and stats["released_exit"] == 0
 
 
-def test_desktop_viewer_with_its_gui_leaves_no_gl_objects_per_cycle(xvfb_display, capsys):
+def test_desktop_viewer_with_its_gui_leaves_no_gl_objects_per_cycle(xvfb_display, measurement):
     """A real window (Xvfb, GLX) has Newton's imgui GUI (imgui-bundle, in the newton extra): its
     GL objects go with the viewer too. Plain Newton leaks them on top of its own every cycle."""
     pytest.importorskip("imgui_bundle")
@@ -117,9 +115,8 @@ def test_desktop_viewer_with_its_gui_leaves_no_gl_objects_per_cycle(xvfb_display
     plain_names, _ = per_cycle(plain.figures())
     figures = ours.figures()
     first, last = figures["1"]["names"], figures["5"]["names"]
-    with capsys.disabled():
-        print(f"\ndesktop viewer with GUI, per cycle: plain Newton {plain_names}; ours after cycle 1 {first}, "
-              f"after cycle 5 {last}")
+    measurement("desktop viewer with GUI, per cycle",
+                f"plain Newton {plain_names}; ours after cycle 1 {first}, after cycle 5 {last}")
     assert plain_names["buffers"] > 5 and plain_names["programs"] >= 1  # the GUI's on top of Newton's own
     assert last == first  # nothing left per cycle (what stays was made once, in or before cycle 1)
     assert ours.stats()["tracked"] == 0 and ours.stats()["errors"] == 0

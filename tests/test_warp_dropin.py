@@ -111,18 +111,17 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
 
 
 @pytest.mark.parametrize("device", ["cpu", pytest.param("cuda:0", marks=pytest.mark.cuda)])
-def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
+def test_30_renderer_cycles_leak_no_names_and_little_memory(measurement, device):
     """Names are flat from the first cycle. On CUDA, device memory in use grows, from cycle 10 to
     30, by at most 1 MB more than with plain pyglet windows cycled the same way (what the driver
     itself keeps per EGL context is not ours to free), and Warp's memory pool is flat."""
     result = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device}).assert_clean()
     figures = result.figures()
     first, tenth, last = figures["1"], figures["10"], figures["30"]
-    with capsys.disabled():
-        print(f"\n30 renderer cycles on {device}: live names {first['names']} -> {last['names']}, RSS "
-              + " -> ".join(f"{f['rss_mb']}" for f in figures.values()) + " MB, GPU "
-              + " -> ".join(f"{f['gpu_mb']}" for f in figures.values()) + " MB, Warp mempool "
-              + " -> ".join(f"{f['mempool_mb']}" for f in figures.values()) + " MB")
+    measurement(f"30 renderer cycles on {device}", f"live names {first['names']} -> {last['names']}, RSS "
+                + " -> ".join(f"{f['rss_mb']}" for f in figures.values()) + " MB, GPU "
+                + " -> ".join(f"{f['gpu_mb']}" for f in figures.values()) + " MB, Warp mempool "
+                + " -> ".join(f"{f['mempool_mb']}" for f in figures.values()) + " MB")
     assert last["names"] == first["names"]
     # What loads once (Warp modules and kernels, pyglet caches) does so in the first cycles: 6 MB with
     # warp-lang 1.19, 22 MB with 1.13. A leak keeps growing: cycles 10 to 30 add under 1 MB with either.
@@ -131,8 +130,7 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
     if device != "cpu":
         plain = run_scenario("warp_renderer_30_cycles.py", env={"WGL_DEVICE": device, "WGL_PLAIN": "1"}).assert_clean()
         baseline = plain.figures()
-        with capsys.disabled():
-            print(f"30 plain pyglet window cycles: GPU " + " -> ".join(f"{f['gpu_mb']}" for f in baseline.values()) + " MB")
+        measurement("30 plain pyglet window cycles", "GPU " + " -> ".join(f"{f['gpu_mb']}" for f in baseline.values()) + " MB")
         ours, windows = last["gpu_mb"] - tenth["gpu_mb"], baseline["30"]["gpu_mb"] - baseline["10"]["gpu_mb"]
         assert ours <= windows + 1.0, f"renderers grew {ours:.1f} MB from cycle 10 to 30, plain windows {windows:.1f} MB"
         if first["mempool_mb"] is not None:
