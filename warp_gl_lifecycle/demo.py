@@ -26,7 +26,7 @@ def add_arguments(parser) -> None:
     parser.add_argument("--frames", type=_positive, default=60, help="frames to draw (default 60)")
     parser.add_argument("--device", default=None, help="Warp device (default: cuda:0 if present, else cpu)")
     parser.add_argument("--interop", default="auto", choices=("auto", "shared", "map", "copy"),
-                        help="how a CUDA instancer hands matrices to GL (default auto; see README)")
+                        help="how a CUDA instancer hands matrices to GL (default auto; see docs/api.md)")
     parser.add_argument("--out", default="demo.png", help="PNG file for the last frame (default demo.png)")
     parser.add_argument("--size", type=frame_size, default=(640, 480), help="frame size WIDTHxHEIGHT (default 640x480)")
     parser.add_argument("--leave-open", action="store_true", help="skip close() to show the exit release")
