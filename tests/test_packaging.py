@@ -44,3 +44,29 @@ def test_sdist_and_wheel_build_without_a_warning(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == [wheel, f"warp_gl_lifecycle-{version}.tar.gz"]
     metadata = zipfile.ZipFile(tmp_path / wheel).read(f"warp_gl_lifecycle-{version}.dist-info/METADATA").decode()
     assert "License-Expression: Apache-2.0" in metadata
+
+
+EDITABLE_BUILD = """
+import sys
+from build import ProjectBuilder
+from build.env import DefaultIsolatedEnv
+
+with DefaultIsolatedEnv() as env:
+    builder = ProjectBuilder.from_isolated_env(env, sys.argv[1])
+    env.install(builder.build_system_requires)
+    env.install(builder.get_requires_for_build("editable"))
+    print(builder.build("editable", sys.argv[2]))
+"""
+
+
+def test_editable_build_prints_no_notice(tmp_path):
+    """What ``make install``/``make demo`` build (``pip install -e``): no boxed setuptools notice either
+    (its default editable strategy for a flat layout prints one; pyproject's package-dir avoids it)."""
+    env = {key: value for key, value in os.environ.items() if key != "PYTHONDONTWRITEBYTECODE"}
+    proc = subprocess.run([sys.executable, "-c", EDITABLE_BUILD, str(ROOT), str(tmp_path)],
+                          capture_output=True, text=True, timeout=600, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    output = proc.stdout + proc.stderr
+    lines = [line for line in output.splitlines() if re.search(r"warn|deprecat|!!", line, re.IGNORECASE)]
+    assert not lines, "\n".join(lines)
+    assert proc.stdout.strip().endswith(".whl")
