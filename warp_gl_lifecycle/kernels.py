@@ -1,9 +1,12 @@
 """Warp kernels the instancer launches, on CPU or CUDA: per-instance matrices and colours.
 
 Layout contract: one ``wp.mat44`` per instance, stored so that its four rows in memory are the
-four *columns* of ``Translation(p) * Rotation(q) * Scale(s)``. That is what Warp's instanced
+four *columns* of ``Translation(p) * Rotation(q / |q|) * Scale(s)``. That is what Warp's instanced
 shape shader reads as four ``vec4`` attributes at locations 3-6, and equals Warp's own
-``update_vbo_transforms`` for the same inputs.
+``update_vbo_transforms`` for the same inputs with unit quaternions. Both kernels normalise ``q``
+(in float32: a norm beyond about 1e19 overflows, and a zero quaternion stays zero and draws
+nothing), so a Warp array of transforms handed to the instancer unscanned draws each instance
+with its rotation, as the NumPy arrays it checks and normalises on the host do.
 
 Two kernels write that layout. :func:`instance_matrices` runs one thread per instance and suits the
 CPU. :func:`instance_matrix_rows` runs one thread per 16-byte row, so that a warp's stores land on
@@ -28,10 +31,10 @@ def instance_matrices(
     scalings: wp.array(dtype=wp.vec3),
     matrices: wp.array(dtype=wp.mat44),
 ):
-    """``matrices[i]`` = column-major ``T(p) R(q) S(s)`` of ``transforms[i]`` and ``scalings[i]``."""
+    """``matrices[i]`` = column-major ``T(p) R(q / |q|) S(s)`` of ``transforms[i]`` and ``scalings[i]``."""
     i = wp.tid()
     x = transforms[i]
-    m = wp.transform_compose(wp.transform_get_translation(x), wp.transform_get_rotation(x), scalings[i])
+    m = wp.transform_compose(wp.transform_get_translation(x), wp.normalize(wp.transform_get_rotation(x)), scalings[i])
     matrices[i] = wp.transpose(m)
 
 
@@ -52,7 +55,7 @@ def instance_matrix_rows(
     s = scalings[i]
     axis = wp.vec3(wp.where(r == 0, 1.0, 0.0), wp.where(r == 1, 1.0, 0.0), wp.where(r == 2, 1.0, 0.0))
     scale = wp.where(r == 0, s[0], wp.where(r == 1, s[1], s[2]))
-    column = wp.quat_rotate(wp.transform_get_rotation(x), axis) * scale
+    column = wp.quat_rotate(wp.normalize(wp.transform_get_rotation(x)), axis) * scale
     last = 0.0
     if r == 3:
         column = wp.transform_get_translation(x)
