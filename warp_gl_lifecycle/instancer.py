@@ -307,7 +307,7 @@ class ShapeInstancer:
                 self._discard(thing)
             raise
 
-        # The switch: nothing from here on allocates.
+        # The switch: no buffer is made from here on.
         for old in (self._matrix_buffer(), self.instance_color1_buffer, self.instance_color2_buffer):
             if old is not None:
                 self._discard(old)
