@@ -86,3 +86,15 @@ def test_bench_output_under_a_file_or_a_read_only_folder_is_refused(tmp_path, ta
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.strip().splitlines()[-1].endswith(f"--json {message.format(target=target)}")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file.txt", "ro"]
+
+
+def test_demo_window_in_a_process_whose_gl_is_headless_is_one_usage_line(gl_context, tmp_path, capsys, monkeypatch):
+    """Called in-process where pyglet's GL is already loaded headless (this test process): no window
+    could be shown, so ``--window`` is refused before any work, not drawn headless."""
+    from .test_demo import usage_error
+
+    monkeypatch.setenv("DISPLAY", ":0")
+    line = usage_error(capsys, ["demo", "--window", "--frames", "1", "--out", str(tmp_path / "demo.png")])
+    assert line.endswith("--window: pyglet's GL is already loaded headless in this process (PYGLET_HEADLESS=true), "
+                         "so no window can be shown; leave --window out")
+    assert list(tmp_path.iterdir()) == []
