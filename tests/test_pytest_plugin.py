@@ -2,6 +2,7 @@
 fixtures or marker imports nothing of Warp, Newton, pyglet or this package and installs nothing
 (no drop-in patch, no import finder, no exit hook), measured in a throwaway project's own session."""
 
+import importlib.metadata
 import re
 import subprocess
 import sys
@@ -35,17 +36,25 @@ def test_warps_renderer_is_warps_own():
 """
 
 
+def with_plugin() -> list[str]:
+    """pytest arguments loading the plugin: none where the package is installed (its entry point
+    loads it), ``-p warp_gl_lifecycle_pytest`` where it is only on PYTHONPATH (the GPU machine)."""
+    installed = any(ep.name == "warp_gl_lifecycle" for ep in importlib.metadata.entry_points(group="pytest11"))
+    return [] if installed else ["-p", "warp_gl_lifecycle_pytest"]
+
+
 def atexit_callbacks(result) -> int:
     return int(re.search(r"ATEXIT-CALLBACKS (\d+)", result.stdout.str())[1])
 
 
 def test_plugin_imports_and_installs_nothing_until_used(pytester):
     pytester.makepyfile(test_unused=UNUSED)
-    with_plugin = pytester.runpytest_subprocess("-s")  # the plugin loads by its entry point
-    with_plugin.assert_outcomes(passed=2)
+    loaded = pytester.runpytest_subprocess("-s", *with_plugin())
+    loaded.assert_outcomes(passed=2)
+    assert "warp_gl_lifecycle_pytest" in pytester.runpytest_subprocess("--trace-config", *with_plugin()).stdout.str()
     without = pytester.runpytest_subprocess("-s", "-p", "no:warp_gl_lifecycle")
     without.assert_outcomes(passed=2)
-    assert atexit_callbacks(with_plugin) == atexit_callbacks(without)
+    assert atexit_callbacks(loaded) == atexit_callbacks(without)
 
 
 def test_marker_and_fixtures_load_the_package_when_used(pytester):
@@ -69,7 +78,7 @@ def test_marker_and_fixtures_load_the_package_when_used(pytester):
             assert warp_gl_lifecycle.installed()
         """
     )
-    result = pytester.runpytest_subprocess()
+    result = pytester.runpytest_subprocess(*with_plugin())
     result.assert_outcomes(passed=3)
 
 
