@@ -71,11 +71,11 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
-# gl_window and gl_context come from the package's own pytest plugin (warp_gl_lifecycle.pytest_plugin),
+# gl_window and gl_context come from the package's own pytest plugin (warp_gl_lifecycle_pytest),
 # loaded through its entry point when the package is installed and named here when it is only on
 # PYTHONPATH (as on the GPU machine).
 _installed = any(ep.name == "warp_gl_lifecycle" for ep in importlib.metadata.entry_points(group="pytest11"))
-pytest_plugins = ["pytester"] + ([] if _installed else ["warp_gl_lifecycle.pytest_plugin"])
+pytest_plugins = ["pytester"] + ([] if _installed else ["warp_gl_lifecycle_pytest"])
 pytest_plugins.append("tests.measurements")  # the `measurement` fixture: figures go to the summary
 
 

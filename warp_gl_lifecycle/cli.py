@@ -8,6 +8,7 @@ the command's usage error. Nothing here imports pyglet's GL or Warp before it is
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import re
 import sys
@@ -63,7 +64,9 @@ def check_display(option: str = "--window") -> None:
 def output_file(path: str, option: str, suffixes: tuple[str, ...] | None = None, make_parents: bool = False) -> None:
     """``path`` can be written as a file: not a directory, a known suffix, and creatable or
     writable (tried: an existing file is opened for appending, a new one created and removed).
-    ``make_parents``: create missing parent directories first (as the command would)."""
+    ``make_parents``: the command creates missing parent directories when it writes; checked
+    here without creating any (the nearest existing one must be a directory we may write in),
+    so a command refused later leaves nothing behind."""
     if os.path.isdir(path):
         raise argparse.ArgumentTypeError(f"{option} {path!r} is a directory; give a file name")
     suffix = os.path.splitext(path)[1].lower()
@@ -71,16 +74,33 @@ def output_file(path: str, option: str, suffixes: tuple[str, ...] | None = None,
         raise argparse.ArgumentTypeError(
             f"{option} {path!r}: cannot write {suffix or 'files without a suffix'}; use {' or '.join(suffixes)}"
         )
+    parent = os.path.dirname(os.path.abspath(path))
+    if make_parents and not os.path.isdir(parent):
+        _check_creatable(parent, path, option)
+        return
     existed = os.path.exists(path)
     try:
-        if make_parents:
-            os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
         with open(path, "ab"):
             pass
     except OSError as exc:
         raise argparse.ArgumentTypeError(f"{option} {path!r} cannot be written: {exc.strerror}") from None
     if not existed:
         os.remove(path)
+
+
+def _check_creatable(folder: str, path: str, option: str) -> None:
+    """The missing ``folder`` (and ``path`` in it) could be created: its nearest existing
+    ancestor is a directory this process may write in. Creates nothing."""
+    ancestor = folder
+    while not os.path.exists(ancestor):
+        ancestor = os.path.dirname(ancestor)
+    if not os.path.isdir(ancestor):
+        reason = os.strerror(errno.ENOTDIR)
+    elif not os.access(ancestor, os.W_OK | os.X_OK):
+        reason = os.strerror(errno.EACCES)
+    else:
+        return
+    raise argparse.ArgumentTypeError(f"{option} {path!r} cannot be written: {reason}")
 
 
 def warp_device(name: str | None, option: str = "--device", cuda_only: bool = False) -> Any:

@@ -74,12 +74,23 @@ _NAME_KINDS = (("buffer", "buffers"), ("vao", "vaos"), ("program", "programs"))
 def check_arguments(args) -> Any:
     """What can be checked before drawing; returns the Warp device. Raises
     ``argparse.ArgumentTypeError`` naming the option (``__main__`` makes it a usage error).
-    Leaves pyglet headless unless ``--window``, and a GL context current."""
+    Leaves pyglet headless unless ``--window``, and a GL context current.
+
+    ``--window`` asks for a visible window, so it overrides ``PYGLET_HEADLESS=true`` (which the
+    Makefile exports); it is refused only where pyglet's GL was already loaded headless in
+    this process (nothing could show a window then)."""
+    import sys  # noqa: PLC0415
+
     import pyglet  # noqa: PLC0415
 
     from . import cli  # noqa: PLC0415
 
     if args.window:
+        if pyglet.options["headless"] and "pyglet.gl" in sys.modules:
+            cli.check_display()  # no display at all is the first thing to say
+            raise _usage("--window: pyglet's GL is already loaded headless in this process "
+                         "(PYGLET_HEADLESS=true), so no window can be shown; leave --window out")
+        pyglet.options["headless"] = False
         cli.check_display()
     else:
         pyglet.options["headless"] = True
@@ -128,7 +139,9 @@ def _open_window(args) -> Any:
 
 
 def main(args) -> int:
-    """Draw, save, close and report. Checks every argument first (:func:`check_arguments`)."""
+    """Draw, save, close and report. Checks every argument first (:func:`check_arguments`).
+    With ``--window``, closing the window ends the drawing early; the rest (save, close,
+    report, exit status 0) is the same."""
     import pyglet  # noqa: PLC0415
 
     device = check_arguments(args)
@@ -174,10 +187,12 @@ def main(args) -> int:
         gl.glClearColor(0.08, 0.08, 0.1, 1.0)
         gl.glClear(gl.GL_COLOR_BUFFER_BIT | gl.GL_DEPTH_BUFFER_BIT)
         instancer.render()
+        report.frames += 1
         if args.window:
             window.flip()
             window.dispatch_events()
-        report.frames += 1
+            if window.has_exit:  # the user closed the window (pyglet's on_close): stop, as they expect
+                break
 
     with open(args.out, "wb") as file:
         pyglet.image.get_buffer_manager().get_color_buffer().save(args.out, file=file)

@@ -12,7 +12,7 @@ import logging
 import operator
 import threading
 import weakref
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import warp as wp
@@ -151,15 +151,21 @@ class ShapeInstancer:
     * Ordering with GL is kept for you: an update waits for this instancer's own earlier draws
       (``shared``: ``glFinish`` when it has drawn since its last write) and returns once GL can
       read the new matrices.
-    * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned); without
-      one, the instancer uses :func:`shared_shape_shader`.
+    * ``shape_shader``: a pyglet ``ShaderProgram`` with Warp's vertex layout (not owned), compiled
+      in the instancer's context or one sharing its objects (another object space's is refused:
+      ``ValueError`` here, ``RuntimeError`` from ``render`` when assigned later); without one, the
+      instancer uses :func:`shared_shape_shader`.
+    * Quaternions are normalised: array-likes on the host in float64 (no NumPy warning, whatever
+      their norm; a zero quaternion is refused), Warp arrays by the matrix kernels in float32.
     * Main thread: construction and every method that touches GL (``register_shape``,
       ``allocate_instances``, ``update_instances``, ``update_colors``, ``render``, ``launch``,
       ``with inst:``) raise ``RuntimeError`` on another thread, where no pyglet context is
       current. ``close()`` and ``closed`` work on any thread.
     * A call that raises ``ValueError``/``TypeError`` (a bad argument, named in the message) or
       ``RuntimeError`` (wrong state or thread) has changed nothing: every argument is checked
-      before anything is replaced.
+      before anything is replaced. ``allocate_instances`` makes every new buffer before it
+      switches to them, so one that fails to allocate (out of memory: Warp's ``RuntimeError``,
+      pyglet's ``GLException``) has changed nothing either.
     """
 
     def __init__(self, shape_shader: Any = None, device: Any = None, *, name: str | None = None,
@@ -176,7 +182,7 @@ class ShapeInstancer:
         if shape_shader is None:
             shape_shader = shared_shape_shader()
         else:
-            _check_shader(shape_shader)
+            _check_shader(shape_shader, glresources.current_context())
         self._gl = glresources.GLResources()
         self._tracked = registry.track(self, self._gl.release, context=self._gl.context, kind="ShapeInstancer", name=name)
         self.shape_shader = shape_shader
@@ -261,7 +267,8 @@ class ShapeInstancer:
         """Create ``len(positions)`` instances: positions (N, 3), rotations (N, 4) quaternions
         (x, y, z, w; default identity), colours (N, 3) or (3,) (default the shape's colours),
         scalings (N, 3) (default ones). Zero positions are allowed: nothing is drawn.
-        Every argument is checked before anything is replaced."""
+        Every argument is checked, then every new buffer made, before anything is replaced: a
+        failure leaves the old instances drawing and updatable."""
         self._use("allocate_instances")
         if self.vao is None:
             raise RuntimeError("register_shape() must be called before allocate_instances()")
@@ -278,45 +285,49 @@ class ShapeInstancer:
             scalings = _float_array(scalings, "scalings", (count, 3))
         colors = self._instance_colors(colors1, colors2, count)
 
-        # Everything is valid: from here on the instancer changes.
-        self.num_instances = count
-        self.instance_transforms = wp.array(np.hstack([positions, rotations]), dtype=wp.transform, device=self.device)
-        self.instance_scalings = wp.array(scalings, dtype=wp.vec3, device=self.device)
-
-        if self.instance_color1_buffer is None:
-            self.instance_color1_buffer = self._gl.gen_buffer()
-            self.instance_color2_buffer = self._gl.gen_buffer()
-        self._drop_instance_buffer()
-        self._staging = self._host = self._launch = None
+        # Everything is valid. Every new buffer is made first and the instancer switches to them
+        # only once all exist: a failed allocation (out of memory) gives back what it made and
+        # leaves the old instances drawing and updatable.
+        made: list = []  # new colour buffer names and the new matrix buffer, given back on failure
         try:
-            self.interop = self._make_instance_buffer(count)
+            transforms = wp.array(np.hstack([positions, rotations]), dtype=wp.transform, device=self.device)
+            scalings = wp.array(scalings, dtype=wp.vec3, device=self.device)
+            for data in colors:
+                made.append(self._gl.gen_buffer())
+                _buffer_data(made[-1], data)
+            matrices = self._make_instance_buffer(count)
+            made.append(matrices)
+            staging = host = None
+            if matrices.mode == "copy":  # stage on the device and upload
+                staging = wp.empty(count, dtype=wp.mat44, device=self.device)
+                if self.device.is_cuda:
+                    host = wp.empty(count, dtype=wp.mat44, device="cpu", pinned=True)
         except BaseException:
-            self.num_instances, self.interop = 0, None  # nothing to draw until an allocation succeeds
+            for thing in made:
+                self._discard(thing)
             raise
-        gl.glBindVertexArray(self.vao)
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
-        for column in range(4):
-            location = 3 + column
-            gl.glVertexAttribPointer(
-                location, 4, gl.GL_FLOAT, gl.GL_FALSE, _MAT44_BYTES, ctypes.c_void_p(column * 16)
-            )
-            gl.glEnableVertexAttribArray(location)
-            gl.glVertexAttribDivisor(location, 1)
-        if self.interop == "copy":  # stage on the device and upload
-            self._staging = wp.empty(count, dtype=wp.mat44, device=self.device)
-            if self.device.is_cuda:
-                self._host = wp.empty(count, dtype=wp.mat44, device="cpu", pinned=True)
-        gl.glBindVertexArray(0)
+
+        # The switch: no buffer is made from here on.
+        for old in (self._matrix_buffer(), self.instance_color1_buffer, self.instance_color2_buffer):
+            if old is not None:
+                self._discard(old)
+        self.instance_color1_buffer, self.instance_color2_buffer = made[0], made[1]
+        self.instance_transform_gl_buffer, self.interop = matrices.name, matrices.mode
+        self._registration, self._undo_registration, self._shared = matrices.registration, matrices.undo, matrices.shared
+        self.instance_transforms, self.instance_scalings = transforms, scalings
+        self._staging, self._host, self._launch = staging, host, None
+        self.num_instances = count
+        self._point_instance_attributes()
         self._write_matrices()
-        self._upload_colors(colors)
 
     def update_instances(self, transforms=None, scalings=None, colors1=None, colors2=None) -> None:
         """Replace instance transforms ((N,) ``wp.transform`` array or (N, 7) array-like),
         scalings ((N,) ``wp.vec3`` or (N, 3)) and/or colours, then refresh the GPU buffers.
 
-        Array-likes are checked for shape, finiteness and zero quaternions; Warp arrays for dtype
-        and shape only (scanning them would cost as much as the update: a NaN there draws nothing,
-        harmlessly). Every argument is checked before anything is replaced.
+        Array-likes are checked for shape, finiteness and zero quaternions, and their quaternions
+        normalised (in a copy); Warp arrays for dtype and shape only (scanning them would cost as
+        much as the update: a NaN there draws nothing, harmlessly; the kernel normalises their
+        quaternions). Every argument is checked before anything is replaced.
         """
         self._use("update_instances")
         if self.instance_transform_gl_buffer is None:
@@ -356,6 +367,8 @@ class ShapeInstancer:
         if self.shape_shader.id is None:
             raise RuntimeError(f"shape_shader of {self._tracked.description} was deleted: give the instancer "
                                "a live ShaderProgram (instancer.shape_shader = ...) before render()")
+        if _foreign(self.shape_shader, self._gl.context):
+            raise RuntimeError(f"shape_shader of {self._tracked.description} {_FOREIGN}")
         gl.glUseProgram(self.shape_shader.id)
         gl.glBindVertexArray(self.vao)
         gl.glDrawElementsInstanced(gl.GL_TRIANGLES, self.face_count, gl.GL_UNSIGNED_INT, None, self.num_instances)
@@ -395,7 +408,8 @@ class ShapeInstancer:
     def launch(self, kernel, inputs=(), dim: int | None = None) -> None:
         """Run Warp ``kernel`` to write the instance matrices, checked before it starts.
 
-        ``kernel``'s parameters are ``inputs`` followed by one ``wp.array(dtype=wp.mat44)``, which
+        ``kernel``'s parameters are ``inputs`` (a list or tuple, as ``wp.launch`` takes) followed
+        by one ``wp.array(dtype=wp.mat44)``, which
         receives :attr:`vbo_transforms`; thread ``i`` of ``dim`` (default, and at most,
         ``num_instances``) may write element ``i``. Launched on ``device``; outside ``with inst:``
         the matrices then reach GL, inside it they do on leaving the block. Raises ``TypeError``
@@ -403,8 +417,7 @@ class ShapeInstancer:
         Main thread.
         """
         self._use("launch")
-        inputs = list(inputs)
-        _check_matrix_kernel(kernel, len(inputs))
+        inputs = _check_matrix_kernel(kernel, inputs)
         dim = self._launch_dim(dim)
         if self._mapped:
             wp.launch(kernel, dim=dim, inputs=inputs, outputs=[self.vbo_transforms], device=self.device)
@@ -460,12 +473,22 @@ class ShapeInstancer:
         return colors
 
     def _upload_colors(self, colors: list[np.ndarray]) -> None:
-        """Upload checked (N, 3) colours (context current); with no instances, one black colour."""
+        """Upload checked (N, 3) colours into the colour buffers (context current)."""
+        for buffer, data in zip((self.instance_color1_buffer, self.instance_color2_buffer), colors):
+            _buffer_data(buffer, data)
+
+    def _point_instance_attributes(self) -> None:
+        """Point the VAO's per-instance attributes at the current buffers: matrix columns at
+        locations 3-6, colours at 7 and 8 (context current)."""
         gl.glBindVertexArray(self.vao)
-        for location, buffer, data in zip((7, 8), (self.instance_color1_buffer, self.instance_color2_buffer), colors):
-            data = data if len(data) else _NO_COLORS
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, self.instance_transform_gl_buffer)
+        for column in range(4):
+            location = 3 + column
+            gl.glVertexAttribPointer(location, 4, gl.GL_FLOAT, gl.GL_FALSE, _MAT44_BYTES, ctypes.c_void_p(column * 16))
+            gl.glEnableVertexAttribArray(location)
+            gl.glVertexAttribDivisor(location, 1)
+        for location, buffer in zip((7, 8), (self.instance_color1_buffer, self.instance_color2_buffer)):
             gl.glBindBuffer(gl.GL_ARRAY_BUFFER, buffer)
-            gl.glBufferData(gl.GL_ARRAY_BUFFER, data.nbytes, data.ctypes.data, gl.GL_STATIC_DRAW)
             gl.glVertexAttribPointer(location, 3, gl.GL_FLOAT, gl.GL_FALSE, _VEC3_BYTES, ctypes.c_void_p(0))
             gl.glEnableVertexAttribArray(location)
             gl.glVertexAttribDivisor(location, 1)
@@ -483,54 +506,51 @@ class ShapeInstancer:
                 value = wp.clone(value, device=self.device)
             return value  # not scanned for NaN: that would cost as much as the update itself
         host = _float_array(value, name, (self.num_instances, width))
-        if dtype is wp.transform:
-            _quaternions(host[:, 3:], name)
+        if dtype is wp.transform:  # a new array: the caller's is not changed
+            host = np.hstack([host[:, :3], _quaternions(host[:, 3:], name)])
         return wp.array(host, dtype=dtype, device=self.device)
 
-    def _make_instance_buffer(self, count: int) -> str:
-        """The GL buffer for ``count`` matrices, shared with CUDA as ``interop`` asks; returns the
-        mode in use. ``auto`` tries :data:`AUTO_ORDER` in turn, logging why once per process."""
+    def _make_instance_buffer(self, count: int) -> "_MatrixBuffer":
+        """A new GL buffer for ``count`` matrices, shared with CUDA as ``interop`` asks (the
+        instancer still uses its old one). ``auto`` tries :data:`AUTO_ORDER` in turn, logging
+        why once per process."""
         nbytes = max(count, 1) * _MAT44_BYTES
         wanted = self._interop_wanted if self.device.is_cuda else "copy"
         reasons: list[str] = []
         for mode in AUTO_ORDER if wanted == "auto" else (wanted,):
             try:
-                self.instance_transform_gl_buffer = self._attach(mode, nbytes)
+                made = self._attach(mode, nbytes)
             except RuntimeError as exc:  # SharedBufferUnavailable, or a refused registration
                 if wanted != "auto":
                     raise
                 reasons.append(f"{mode}: {exc}")
             else:
                 self._log_fallback(mode, reasons)
-                return mode
+                return made
         raise AssertionError("unreachable: 'copy' always attaches")  # pragma: no cover
 
-    def _attach(self, mode: str, nbytes: int) -> int:
+    def _attach(self, mode: str, nbytes: int) -> "_MatrixBuffer":
         """A new GL buffer of ``nbytes`` for the matrices, joined to CUDA as ``mode`` says; owned
         by this instancer's GLResources (and its CUDA side released before the name is deleted).
         Raises RuntimeError, having made nothing, when ``mode`` is not available."""
         if mode == "shared":
             shared = shared_buffer.SharedBuffer(nbytes, self.device)
-            self._shared = shared
             self._gl.buffers.append(shared.gl_buffer)
             self._gl.interop.append(shared.release)
-            return shared.gl_buffer
+            return _MatrixBuffer(shared.gl_buffer, mode, shared=shared)
         name = self._gl.gen_buffer()
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, name)
-        gl.glBufferData(gl.GL_ARRAY_BUFFER, nbytes, None, gl.GL_DYNAMIC_DRAW)
-        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
-        if mode == "map":
+        try:
+            _buffer_data(name, None, nbytes, gl.GL_DYNAMIC_DRAW)
+            if mode != "map":
+                return _MatrixBuffer(name, mode)
             from .warp_compat import register_gl_buffer  # noqa: PLC0415
 
-            try:
-                self._registration, self._undo_registration = register_gl_buffer(
-                    name, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD
-                )
-            except RuntimeError:
-                self._gl.delete_buffer(name)
-                raise
-            self._gl.interop.append(self._undo_registration)
-        return name
+            registration, undo = register_gl_buffer(name, self.device, wp.RegisteredGLBuffer.WRITE_DISCARD)
+        except BaseException:
+            self._gl.delete_buffer(name)
+            raise
+        self._gl.interop.append(undo)
+        return _MatrixBuffer(name, mode, registration=registration, undo=undo)
 
     def _log_fallback(self, mode: str, reasons: list[str]) -> None:
         global _interop_warned  # noqa: PLW0603
@@ -540,19 +560,24 @@ class ShapeInstancer:
             logger.log(level, "instance matrices on %s go through %s (%s)", self.device,
                        "a mapped GL buffer" if mode == "map" else "host memory", "; ".join(reasons))
 
-    def _drop_instance_buffer(self) -> None:
-        """Free the matrix buffer before a new allocation replaces it (its storage may be immutable)."""
-        name = self.instance_transform_gl_buffer
-        if name is None:
+    def _matrix_buffer(self) -> "_MatrixBuffer | None":
+        """The matrix buffer in use, or None before the first allocation."""
+        if self.instance_transform_gl_buffer is None:
+            return None
+        return _MatrixBuffer(self.instance_transform_gl_buffer, self.interop, self._registration,
+                             self._undo_registration, self._shared)
+
+    def _discard(self, made: "_MatrixBuffer | int") -> None:
+        """Give back a buffer name or a matrix buffer (its CUDA side first): one replaced, or one
+        made by an allocation that failed."""
+        if isinstance(made, int):
+            self._gl.delete_buffer(made)
             return
-        if self._undo_registration is not None:
-            self._gl.forget_interop(self._undo_registration)
-            self._registration = self._undo_registration = None
-        if self._shared is not None:
-            self._gl.forget_interop(self._shared.release)
-            self._shared = None
-        self._gl.delete_buffer(name)
-        self.instance_transform_gl_buffer = None
+        if made.undo is not None:
+            self._gl.forget_interop(made.undo)
+        if made.shared is not None:
+            self._gl.forget_interop(made.shared.release)
+        self._gl.delete_buffer(made.name)
 
     def _map(self, dtype=wp.mat44, length: int | None = None) -> wp.array:
         """The instance matrices as ``length`` elements of ``dtype`` (default one mat44 each),
@@ -609,6 +634,29 @@ class ShapeInstancer:
             self._unmap()
 
 
+class _MatrixBuffer(NamedTuple):
+    """A GL buffer of instance matrices and how CUDA reaches it (``mode``, one of the interop modes)."""
+
+    name: int
+    mode: str
+    registration: Any = None  # "map": the CUDA-GL registration, and the function undoing it
+    undo: Any = None
+    shared: Any = None  # "shared": the SharedBuffer
+
+
+def _buffer_data(name: int, data: np.ndarray | None, nbytes: int = 0, usage: int = gl.GL_STATIC_DRAW) -> None:
+    """New storage for GL buffer ``name`` (context current): ``data`` (colours; none gives one
+    black colour, as GL needs a non-empty buffer), or ``nbytes`` undefined bytes when ``data`` is None."""
+    if data is not None:
+        data = data if len(data) else _NO_COLORS
+        nbytes = data.nbytes
+    gl.glBindBuffer(gl.GL_ARRAY_BUFFER, name)
+    try:
+        gl.glBufferData(gl.GL_ARRAY_BUFFER, nbytes, None if data is None else data.ctypes.data, usage)
+    finally:
+        gl.glBindBuffer(gl.GL_ARRAY_BUFFER, 0)
+
+
 def _device(device) -> Any:
     try:
         return wp.get_device(device)
@@ -626,15 +674,30 @@ def _require_main_thread(method: str) -> None:
         )
 
 
-def _check_shader(shader) -> None:
+def _check_shader(shader, context) -> None:
+    """``shader`` is a live pyglet ShaderProgram of ``context``'s object space."""
     if not isinstance(shader, ShaderProgram):
         raise TypeError(f"shape_shader must be a pyglet ShaderProgram, got {type(shader).__name__}")
     if shader.id is None:
         raise ValueError("shape_shader was deleted (its id is None): give a live ShaderProgram")
+    if _foreign(shader, context):
+        raise ValueError(f"shape_shader {_FOREIGN}")
 
 
-def _check_matrix_kernel(kernel, input_count: int) -> None:
-    """``kernel`` must be a Warp kernel taking ``input_count`` inputs, then ``wp.array(dtype=wp.mat44)``."""
+#: Why a shader of another object space is refused (its number names another program, or none, here).
+_FOREIGN = ("was compiled in a GL context of another object space, which shares no objects with the "
+            "instancer's context: compile it with the instancer's context (or one sharing its objects) current")
+
+
+def _foreign(shader, context) -> bool:
+    """True when ``shader`` was compiled in a context whose object space is not ``context``'s."""
+    made_in = getattr(shader, "_context", None)  # pyglet's ShaderProgram records its context
+    return made_in is not None and made_in.object_space is not context.object_space
+
+
+def _check_matrix_kernel(kernel, inputs) -> list:
+    """``kernel`` must be a Warp kernel taking ``inputs`` (a list or tuple, as ``wp.launch``
+    takes), then ``wp.array(dtype=wp.mat44)``; returns ``inputs`` as a list."""
     if not isinstance(kernel, wp.Kernel):
         raise TypeError(f"kernel must be a Warp kernel (@wp.kernel), got {type(kernel).__name__}")
     params = kernel.adj.args
@@ -642,16 +705,24 @@ def _check_matrix_kernel(kernel, input_count: int) -> None:
     if not (wp.types.is_array(last) and last.ndim == 1 and last.dtype == wp.mat44):
         raise TypeError(f"kernel's last parameter must be wp.array(dtype=wp.mat44) for vbo_transforms; "
                         f"{kernel.key} ends with {last!r}")
-    if input_count != len(params) - 1:
-        raise TypeError(f"inputs must hold {len(params) - 1} argument(s) for {kernel.key}, got {input_count}")
+    wanted = len(params) - 1
+    if not isinstance(inputs, (list, tuple)):
+        raise TypeError(f"inputs must be a list or tuple of {kernel.key}'s arguments before vbo_transforms "
+                        f"({wanted} here), got {type(inputs).__name__}")
+    if len(inputs) != wanted:
+        raise TypeError(f"inputs must hold {wanted} argument(s) for {kernel.key}, got {len(inputs)}")
+    return list(inputs)
 
 
 def _quaternions(array: np.ndarray, name: str) -> np.ndarray:
-    """``array`` (N, 4) unchanged, or ValueError when a row is (nearly) zero."""
-    zero = np.flatnonzero(np.linalg.norm(array, axis=1) < 1e-6)
+    """``array`` (N, 4) of finite float32 quaternions, normalised into a new float32 array (in
+    float64, so no norm overflows or underflows: no NumPy warning); ValueError when a row is zero."""
+    wide = array.astype(np.float64)
+    norms = np.sqrt(np.einsum("ij,ij->i", wide, wide))
+    zero = np.flatnonzero(norms == 0.0)
     if len(zero):
         raise ValueError(f"{name} must hold non-zero quaternions (x, y, z, w), got a zero quaternion at row {zero[0]}")
-    return array
+    return (wide / norms[:, None]).astype(np.float32)
 
 
 def _float_array(value, name: str, shape: tuple, *, alternatives: tuple = (), max_rows: int | None = None) -> np.ndarray:

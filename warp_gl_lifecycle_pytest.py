@@ -1,4 +1,4 @@
-"""pytest plugin (entry point ``pytest11``): a headless GL context, and a check for leaked owners.
+"""The pytest plugin of warp-gl-lifecycle (entry point ``pytest11``): a headless GL context, and a check for leaked owners.
 
 * ``gl_window`` (session) / ``gl_context`` (per test): a hidden pyglet window whose context is
   current for the test. Headless (EGL) unless a display is set and pyglet was configured
@@ -8,8 +8,10 @@
   collection and a safe point); the message lists them. Owners meant to live until exit
   (tracked with ``warn=False``, like the shared default shader) do not count.
 
-Nothing is imported from ``warp_gl_lifecycle``, pyglet or Warp until a fixture or the marker
-is used, so installing the package changes nothing for test suites that do not use them.
+Nothing is imported from ``warp_gl_lifecycle``, pyglet, Warp or Newton, and nothing is installed
+(no drop-in, import hook or exit hook), until a fixture or the marker is used, so installing the
+package changes nothing for test suites that do not use them. That is why this module lives
+outside the package: importing ``warp_gl_lifecycle`` installs its drop-ins and exit hook.
 """
 
 from __future__ import annotations
@@ -72,6 +74,11 @@ def pytest_runtest_call(item):
     # instancers) are meant to live until exit; the others are the user's to close.
     leaked = [t for t in live() if t.seq not in before and t.warn]
     if leaked:
-        listing = "\n".join(f"  {t.description}" for t in leaked)
-        pytest.fail(f"{len(leaked)} warp_gl_lifecycle owner(s) left alive by this test:\n{listing}", pytrace=False)
+        pytest.fail(leak_message(leaked), pytrace=False)
     return result
+
+
+def leak_message(leaked: list) -> str:
+    """The failure message of a test that left the tracked owners ``leaked`` alive."""
+    listing = "\n".join(f"  {t.description}" for t in leaked)
+    return f"{len(leaked)} warp_gl_lifecycle owner(s) left alive by this test:\n{listing}"
