@@ -325,3 +325,13 @@ def test_cuda_interop_viewer_cycles_undo_registrations_and_leak_nothing():
     names, rss = per_cycle(result.figures())
     assert all(value == 0 for value in names.values()) and rss < 2, (names, rss)
     assert result.stats()["errors"] == 0
+
+
+def test_viewers_left_open_leave_no_gl_names_after_the_exit_release():
+    """Exit leaves 0 names, as close() and collection do: the window's default program and its
+    uniform buffer too (pyglet's, made for the viewer's window)."""
+    result = run_newton_scenario("newton_viewer_left_open_names_at_exit.py")
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    assert "NAMES_WHILE_OPEN {'buffers': 0" not in result.stdout  # the scene did make names
+    assert "NAMES_AFTER_EXIT {'buffers': 0, 'textures': 0, 'renderbuffers': 0, 'programs': 0}" in result.stdout, result.stdout
+    assert result.stats()["released_exit"] == result.stats()["created"]

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "take_registrations"]
+           "take_registrations", "take_window_objects"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -60,6 +60,24 @@ def take_registrations(owner: Any, resources: Any, attributes: Iterable[str], un
         if registration is not None:
             resources.interop.append(lambda registration=registration: undo(registration))
             setattr(owner, attribute, None)
+
+
+def take_window_objects(window: Any, resources: Any) -> None:
+    """Hand ``resources`` what pyglet made for ``window`` in ``resources.context`` and keeps while the
+    window object lives: its default shader program and its uniform buffer (pyglet deletes them only
+    when the window object is collected, which at exit never happens). Each is left with no name,
+    so pyglet's own ``__del__`` does nothing. Main thread, before the window is closed."""
+    context = resources.context
+    if window is None or context is None:
+        return
+    program = getattr(window, "_default_program", None)
+    if (program is not None and getattr(program, "_context", None) is context and program.id
+            and all(program is not queued for queued in resources.programs)):
+        resources.programs.append(program)
+    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
+    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
+        resources.buffers.append(int(ubo_buffer.id))
+        ubo_buffer.id = None
 
 
 def safe_point_first(method: Callable) -> Callable:

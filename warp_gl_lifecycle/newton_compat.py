@@ -17,7 +17,7 @@ everything it patches is there:
   helper made in its context, the frame cache, ``get_frame``'s pixel buffer, image and plot
   logger textures, the GUI), then every GL object the renderer made (sky, frame, MSAA, OIT,
   shadow and environment buffers, textures, renderbuffers, framebuffers, vertex arrays, shader
-  programs), the class-level fallback texture once no renderer of its object space is left, and
+  programs, and pyglet's default program and uniform buffer of its window), the class-level fallback texture once no renderer of its object space is left, and
   then runs Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
   Idempotent; correct after the window was closed (per-context names died with it).
 * ``ViewerGL.begin_frame`` starts with a safe point (deferred releases, queued GL names).
@@ -38,7 +38,7 @@ import weakref
 from typing import Any
 
 from .glowners import (gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs,
-                       take_registrations)
+                       take_registrations, take_window_objects)
 from .registry import Reason, managed, registry, skip_warning_frames_in
 from .when_imported import cancel, when_imported
 
@@ -423,6 +423,7 @@ def _release_renderer(renderer: Any) -> None:
     if resources is not None:
         take_names(renderer, resources, _RENDERER_NAMES)
         take_programs(renderer, resources, _RENDERER_SHADERS, "shader_program")
+        take_window_objects(renderer.__dict__.get("window"), resources)  # at exit nothing collects them
         resources.release(Reason.CLOSE)
         _release_fallback_texture_if_last(resources.context)
     renderer_cls = _state["renderer_cls"]

@@ -39,7 +39,7 @@ import logging
 import os
 from typing import Any, Callable
 
-from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names
+from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names, take_window_objects
 from .registry import Reason, managed, skip_warning_frames_in
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
@@ -399,12 +399,6 @@ def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
     for owner in (label, getattr(label, "background_decoration_group", None),
                   getattr(label, "foreground_decoration_group", None)):
         programs.append(getattr(owner, "program", None))
-    window = vars(renderer).get("window")
-    programs.append(getattr(window, "_default_program", None))
-    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
-    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
-        resources.buffers.append(int(ubo_buffer.id))
-        ubo_buffer.id = None
     seen = {id(program) for program in resources.programs}
     for program in programs:
         if program is None or id(program) in seen or getattr(program, "_context", None) is not context:
@@ -412,6 +406,7 @@ def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
         seen.add(id(program))
         if program.id:
             resources.programs.append(program)
+    take_window_objects(vars(renderer).get("window"), resources)
 
 
 # What Warp's close() (and the clear() it calls) reads: a renderer lacking any was never fully built.
