@@ -1,5 +1,5 @@
 """What the compat modules share: taking an upstream object's GL names into a GLResources, and the
-safe point they put at the start of an upstream frame.
+safe points they put at the start of an upstream frame and of an upstream renderer's creation.
 
 Knows nothing of Warp or Newton: callers name the attributes that hold names. Nothing here runs
 inside a finalizer (the compat modules release through :func:`~.registry.managed`, which defers
@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "take_registrations", "take_window_objects"]
+           "safe_point_at_creation", "take_registrations", "take_window_objects"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -94,6 +94,47 @@ def safe_point_first(method: Callable) -> Callable:
         return method(self, *args, **kwargs)
 
     return with_safe_point
+
+
+def safe_point_at_creation(init: Callable) -> Callable:
+    """``init`` (an upstream renderer's or viewer's ``__init__``) preceded by a safe point: what was
+    dropped before is released now, each owner in its own context, before the new window exists.
+    On the main thread only (a renderer made on another thread leaves it to the next frame). Then:
+
+    * pyglet's app-wide ``event_loop.has_exit``, which the last window's close() sets and nothing
+      clears, is cleared when no window is open any more (:func:`reopen_event_loop`), so that
+      ``while renderer.is_running():`` of a renderer opened after another was closed runs;
+    * under IPython, collected owners are released after every cell from now on
+      (:func:`.notebooks.release_between_cells`; IPython is looked up, never imported).
+
+    Once per creation, never per frame."""
+
+    def init_at_safe_point(self, *args, **kwargs):
+        import threading  # noqa: PLC0415
+
+        if threading.current_thread() is threading.main_thread():
+            from .glresources import flush  # noqa: PLC0415
+            from .notebooks import release_between_cells  # noqa: PLC0415
+
+            flush()
+            reopen_event_loop()
+            release_between_cells()
+        return init(self, *args, **kwargs)
+
+    return init_at_safe_point
+
+
+def reopen_event_loop() -> bool:
+    """Clear pyglet's ``app.event_loop.has_exit`` when no pyglet window is open: it was left set by
+    the close of the last window (pyglet's ``on_window_close``), so a renderer made now starts a
+    new run. An exit asked for while a window is still open is kept. Returns whether it cleared it."""
+    import pyglet  # noqa: PLC0415
+
+    loop = pyglet.app.event_loop
+    if not loop.has_exit or any(getattr(window, "_context", None) is not None for window in list(pyglet.app.windows)):
+        return False
+    loop.has_exit = False
+    return True
 
 
 def patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callable[[], None]:
