@@ -131,3 +131,14 @@ def test_rerunning_a_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env
     stderr = without_warp_lines(log)
     for bad in ("Exception ignored", "Traceback", "ImportError", "CUDA error"):
         assert bad not in stderr, stderr
+
+
+def test_the_package_does_not_import_ipython():
+    """Outside IPython nothing of it is imported (it is looked up in sys.modules)."""
+    import subprocess
+
+    code = "import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] in ('IPython', 'ipykernel')))"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    assert proc.stdout.strip() == "[]"

@@ -162,8 +162,8 @@ class TestInProcess:
             np.testing.assert_array_equal(image, images[0])
 
     def test_unclosed_renderer_warning_points_at_the_users_line_not_warps(self):
-        """Released at the next renderer's frame (a safe point inside Warp's end_frame): the
-        ResourceWarning names the user's line that drew that frame (the scene's, here), not Warp's."""
+        """Released at the next renderer's creation (a safe point inside Warp's __init__): the
+        ResourceWarning names the user's line that made it (the scene's, here), not Warp's."""
         import gc
         import warnings
 
@@ -171,9 +171,9 @@ class TestInProcess:
         dropped.me = dropped
         del dropped
         gc.collect()
-        r = self.scene.renderer()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResourceWarning)
+            r = self.scene.renderer()
             self.scene.draw(r, frames=1)
         r.close()
         unclosed = [w for w in caught if "unclosed OpenGLRenderer" in str(w.message)]

@@ -19,6 +19,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from . import bench_creation
+
 __all__ = ["add_arguments", "main"]
 
 GOALS = {
@@ -26,6 +28,7 @@ GOALS = {
     "exit_release_overhead": 1.5,
     "exit_release_scaling": 11.0,
     "frame_overhead": 1.02,
+    "creation_overhead": bench_creation.GOAL,  # creating Warp's renderer with the drop-in / without
     "cpu_update_vs_numpy": 1.0,  # keyed by size: cpu_update_vs_numpy@100k, @1M
     "cpu_update_vs_warp": 1.0,
     "gpu_kernel_vs_bandwidth": 2.0,
@@ -672,6 +675,7 @@ def main(args) -> int:
     if "frame" in only:
         progress.step("frame_overhead")
         results["frame_overhead"] = bench_frame_overhead(5 if quick else 15, repeats, cuda)
+        results["creation_overhead"] = bench_creation.bench_creation_overhead(quick, repeats)
     window.switch_to()
     for n in update_sizes if "cpu" in only else []:
         progress.step(f"cpu updates at {n}")
