@@ -180,6 +180,30 @@ class TestInProcess:
         assert unclosed and all(w.filename.endswith("_warp_scene.py") for w in unclosed), \
             [(w.filename, w.lineno) for w in unclosed]
 
+    def test_creating_a_renderer_releases_the_one_dropped_before(self):
+        """Creation is a safe point: a renderer dropped unclosed is released when the next one is
+        made, before any frame (its buffers are gone, seen from the new one's object space)."""
+        import warnings
+
+        import warp_gl_lifecycle as wgl
+        from warp_gl_lifecycle.glowners import gl_name
+        from warp_gl_lifecycle.glresources import live_names
+
+        dropped = self.scene.renderer()
+        self.scene.draw(dropped, frames=1)
+        buffers = [gl_name(getattr(dropped, name)) for name in ("_grid_vbo", "_sky_vbo", "_frame_vbo")]
+        before = wgl.stats()["released_gc"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            del dropped
+            assert wgl.pending() >= 1 and live_names("buffer", buffers) == buffers
+            r = self.scene.renderer()
+        try:
+            assert wgl.pending() == 0 and wgl.stats()["released_gc"] > before
+            assert live_names("buffer", buffers) == []
+        finally:
+            r.close()
+
     def test_close_releases_every_name_the_renderer_made(self):
         from pyglet import gl
 
