@@ -17,8 +17,9 @@ everything it patches is there:
   helper made in its context, the frame cache, ``get_frame``'s pixel buffer, image and plot
   logger textures, the GUI), then every GL object the renderer made (sky, frame, MSAA, OIT,
   shadow and environment buffers, textures, renderbuffers, framebuffers, vertex arrays, shader
-  programs, and pyglet's default program and uniform buffer of its window), the class-level fallback texture once no renderer of its object space is left, and
-  then runs Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
+  programs, its window's default program and uniform buffer, which pyglet made), the
+  class-level fallback texture once no renderer of its object space is left, and then runs
+  Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
   Idempotent; correct after the window was closed (per-context names died with it).
 * ``ViewerGL.begin_frame`` and ``ViewerGL.__init__`` start with a safe point (deferred releases,
   queued GL names; :func:`~.glowners.safe_point_at_creation`). The reference cycles Newton makes
