@@ -13,6 +13,7 @@ import sys
 import pytest
 
 from .conftest import SCENARIOS, python_path, without_warp_lines
+from .test_warp_dropin import desktop_env, xvfb_display  # noqa: F401 - the Xvfb fixture
 
 jupyter_client = pytest.importorskip("jupyter_client", reason="pip install -e '.[test]' (jupyter_client)")
 pytest.importorskip("ipykernel", reason="pip install -e '.[test]' (ipykernel)")
@@ -102,6 +103,18 @@ def kernel_env():
 def test_rerunning_a_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, scene, capsys):
     if scene == "newton":
         pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
+    check_reruns(tmp_path, kernel_env, scene, capsys)
+
+
+def test_rerunning_a_desktop_newton_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, xvfb_display, capsys):
+    """A real window (Xvfb, GLX) with Newton's imgui GUI: the window holds the renderer's mouse
+    handlers and the GUI holds the viewer, cycles of their own."""
+    pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
+    pytest.importorskip("imgui_bundle")
+    check_reruns(tmp_path, {**kernel_env, **desktop_env(xvfb_display)}, "newton", capsys, label="desktop newton")
+
+
+def check_reruns(tmp_path, kernel_env, scene, capsys, label=None):
     setup, cell = SCENES[scene]
     kernel = Kernel(tmp_path, kernel_env)
     try:
@@ -121,7 +134,7 @@ def test_rerunning_a_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env
     rss = [run["rss_mb"] for run in runs]
     per_rerun = (rss[-1] - rss[1]) / (RERUNS - 2)
     with capsys.disabled():
-        print(f"\n{scene} cell re-run {RERUNS} times in a kernel: names {baseline['names']} before, "
+        print(f"\n{label or scene} cell re-run {RERUNS} times in a kernel: names {baseline['names']} before, "
               f"{runs[0]['names']} after run 1, {runs[-1]['names']} after run {RERUNS}, {after_del['names']} "
               f"after del; RSS {' '.join(str(r) for r in rss)} MB ({per_rerun:+.2f} MB per re-run, runs 2-{RERUNS})")
     assert all(run["names"] == runs[0]["names"] for run in runs), [run["names"] for run in runs]

@@ -315,18 +315,37 @@ class _WindowOf:
 
 
 def _hold_viewer_weakly(viewer: Any, renderer: Any) -> None:
-    """Break the reference cycles Newton makes between a viewer and its renderer (the renderer's
-    callback lists hold the viewer's bound methods ``on_key_press``, ``on_mouse_*``, ``on_resize``;
-    the plot logger's ``get_window`` closes over the viewer), so that a viewer nothing else
+    """Break the reference cycles Newton makes around a viewer, so that a viewer nothing else
     references is freed by reference counting, as Warp's renderer is, instead of waiting for a
-    full collection. Once, right after ``ViewerGL.__init__`` (or at adoption); main thread."""
+    full collection: the renderer's callback lists hold the viewer's bound methods
+    (``on_key_press``, ``on_mouse_*``, ``on_resize``); the plot logger's ``get_window`` closes over
+    the viewer; with a window, the window holds the renderer's ``on_mouse_scroll``/``_drag``/
+    ``_motion`` handlers, and the GUI holds the viewer and its panel callbacks. Each is held weakly
+    instead (user callbacks stay as they are). Once, right after ``ViewerGL.__init__`` (or at
+    adoption); main thread."""
     renderer.__dict__["_wgl_viewer"] = weakref.ref(viewer)
     for attribute, callbacks in list(renderer.__dict__.items()):
         if attribute.endswith("_callbacks") and isinstance(callbacks, list):
-            callbacks[:] = [_WeakCallback(c) if getattr(c, "__self__", None) is viewer else c for c in callbacks]
+            _weakly(callbacks, viewer)
     plot_logger = viewer.__dict__.get("_plot_logger")
     if plot_logger is not None and callable(plot_logger.__dict__.get("_get_window")):
         plot_logger._get_window = _WindowOf(viewer)
+    window = renderer.__dict__.get("window")
+    for attribute, handler in list(getattr(window, "__dict__", {}).items()):
+        if attribute.startswith("on_") and getattr(handler, "__self__", None) is renderer:
+            setattr(window, attribute, _WeakCallback(handler))
+    gui = viewer.__dict__.get("gui")
+    if gui is not None:
+        if gui.__dict__.get("_viewer") is viewer:
+            gui._viewer = weakref.proxy(viewer)
+        for callbacks in (gui.__dict__.get("_ui_callbacks") or {}).values():
+            if isinstance(callbacks, list):
+                _weakly(callbacks, viewer)
+
+
+def _weakly(callbacks: list, owner: Any) -> None:
+    """Hold the bound methods of ``owner`` in ``callbacks`` weakly (in place)."""
+    callbacks[:] = [_WeakCallback(c) if getattr(c, "__self__", None) is owner else c for c in callbacks]
 
 
 def _renderer_context(renderer: Any) -> Any:
