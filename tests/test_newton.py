@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
 
-from .conftest import ROOT, SCENARIOS, Result, python_path, run_scenario  # noqa: E402
+from .conftest import ROOT, SCENARIOS, Result, imported_by_the_package, python_path, run_scenario  # noqa: E402
 from .test_warp_dropin import desktop_env, xvfb_display  # noqa: E402, F401 - the Xvfb fixture
 
 # Warp's own start-up line on a machine without a CUDA driver: the only stderr tolerated.
@@ -209,11 +209,7 @@ def test_newton_example_runs_under_run():
 
 
 def test_newton_is_not_imported_by_the_package():
-    code = "import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] == 'newton'))"
-    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert imported_by_the_package("newton") == []
 
 
 def run_python(code, env=None):

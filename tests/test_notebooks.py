@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from .conftest import SCENARIOS, python_path, without_warp_lines
+from .conftest import SCENARIOS, imported_by_the_package, python_path, without_warp_lines
 from .test_warp_dropin import desktop_env, xvfb_display  # noqa: F401 - the Xvfb fixture
 
 jupyter_client = pytest.importorskip("jupyter_client", reason="pip install -e '.[test]' (jupyter_client)")
@@ -148,10 +148,4 @@ def check_reruns(tmp_path, kernel_env, scene, capsys, label=None):
 
 def test_the_package_does_not_import_ipython():
     """Outside IPython nothing of it is imported (it is looked up in sys.modules)."""
-    import subprocess
-
-    code = "import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] in ('IPython', 'ipykernel')))"
-    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert imported_by_the_package("IPython", "ipykernel") == []
