@@ -139,6 +139,24 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(capsys, device):
             assert abs(last["mempool_mb"] - first["mempool_mb"]) <= 0.5
 
 
+def test_creating_a_renderer_keeps_warps_choice_of_no_gl_error_checking():
+    """Warp's __init__ sets pyglet.options["debug_gl"] = False before it imports pyglet.gl; the
+    creation's safe point must not import pyglet.gl first (that would check every GL call)."""
+    code = ("import pyglet; pyglet.options['headless'] = True\n"
+            "import warp_gl_lifecycle\n"
+            "from warp_gl_lifecycle.warp_compat import quiet_warp; quiet_warp()\n"
+            "import warp.render\n"
+            "r = warp.render.OpenGLRenderer(headless=True, device='cpu', screen_width=32, screen_height=32)\n"
+            "from pyglet.gl import gl\n"
+            "print('ERRCHECK', getattr(gl.glBindBuffer, 'errcheck', None) is not None, flush=True)\n"
+            "r.close()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                          env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ERRCHECK False" in proc.stdout
+
+
 class TestInProcess:
     @pytest.fixture(autouse=True)
     def _scene(self):

@@ -11,7 +11,8 @@ from __future__ import annotations
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "safe_point_at_creation", "take_registrations", "take_window_objects"]
+           "flush_loaded", "reopen_event_loop", "safe_point_at_creation", "take_registrations",
+           "take_window_objects"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -113,15 +114,31 @@ def safe_point_at_creation(init: Callable) -> Callable:
         import threading  # noqa: PLC0415
 
         if threading.current_thread() is threading.main_thread():
-            from .glresources import flush  # noqa: PLC0415
             from .notebooks import release_between_cells  # noqa: PLC0415
 
-            flush()
+            flush_loaded()
             reopen_event_loop()
             release_between_cells()
         return init(self, *args, **kwargs)
 
     return init_at_safe_point
+
+
+def flush_loaded() -> None:
+    """A safe point that imports no GL module: :func:`~.glresources.flush` once the GL layer is
+    loaded; before that no GL owner can exist, and only the registry's deferred releases run.
+    (Importing ``pyglet.gl`` here, before Warp's ``__init__`` sets ``pyglet.options["debug_gl"]``,
+    would turn pyglet's per-call error checking on for the whole program.) Main thread."""
+    import sys  # noqa: PLC0415
+
+    glresources = sys.modules.get(f"{__package__}.glresources")
+    if glresources is not None:
+        glresources.flush()
+        return
+    from .registry import registry  # noqa: PLC0415
+
+    if registry.pending():
+        registry.run_deferred()
 
 
 def reopen_event_loop() -> bool:

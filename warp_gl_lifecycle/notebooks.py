@@ -35,14 +35,9 @@ def after_cell(*_result: Any) -> None:
     """IPython's ``post_run_cell`` callback (main thread, between cells): a safe point. Releases
     owners collected during the cell and deletes queued GL names; imports no GL module the program
     has not used. Never raises an ``Exception`` into IPython (it is logged)."""
-    try:
-        glresources = sys.modules.get("warp_gl_lifecycle.glresources")
-        if glresources is not None:
-            glresources.flush()
-        else:
-            from .registry import registry  # noqa: PLC0415
+    from .glowners import flush_loaded  # noqa: PLC0415
 
-            if registry.pending():
-                registry.run_deferred()
+    try:
+        flush_loaded()
     except Exception as exc:  # noqa: BLE001 - a failed release must not break the user's next cell
         logger.warning("warp_gl_lifecycle: release after the cell failed: %s: %s", type(exc).__name__, exc)
