@@ -144,11 +144,13 @@ def flush_loaded() -> None:
 def reopen_event_loop() -> bool:
     """Clear pyglet's ``app.event_loop.has_exit`` when no pyglet window is open: it was left set by
     the close of the last window (pyglet's ``on_window_close``), so a renderer made now starts a
-    new run. An exit asked for while a window is still open is kept. Returns whether it cleared it."""
-    import pyglet  # noqa: PLC0415
+    new run. An exit asked for while a window is still open is kept. Returns whether it cleared it.
+    Imports nothing: before ``pyglet.app`` is loaded no window can have closed."""
+    import sys  # noqa: PLC0415
 
-    loop = pyglet.app.event_loop
-    if not loop.has_exit or any(getattr(window, "_context", None) is not None for window in list(pyglet.app.windows)):
+    app = sys.modules.get("pyglet.app")
+    loop = getattr(app, "event_loop", None)
+    if loop is None or not loop.has_exit or any(getattr(w, "_context", None) is not None for w in list(app.windows)):
         return False
     loop.has_exit = False
     return True
