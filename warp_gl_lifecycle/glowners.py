@@ -8,6 +8,8 @@ a collected owner to a safe point on the main thread).
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
@@ -98,8 +100,8 @@ def safe_point_first(method: Callable) -> Callable:
 
 
 def safe_point_at_creation(init: Callable) -> Callable:
-    """``init`` (an upstream renderer's or viewer's ``__init__``) preceded by a safe point: what was
-    dropped before is released now, each owner in its own context, before the new window exists.
+    """``init`` (an upstream renderer's or viewer's ``__init__``) preceded by a safe point
+    (:func:`flush_loaded`): what was dropped before is released now, each owner in its own context, before the new window exists.
     On the main thread only (a renderer made on another thread leaves it to the next frame). Then:
 
     * pyglet's app-wide ``event_loop.has_exit``, which the last window's close() sets and nothing
@@ -111,8 +113,6 @@ def safe_point_at_creation(init: Callable) -> Callable:
     Once per creation, never per frame."""
 
     def init_at_safe_point(self, *args, **kwargs):
-        import threading  # noqa: PLC0415
-
         if threading.current_thread() is threading.main_thread():
             from .notebooks import release_between_cells  # noqa: PLC0415
 
@@ -129,8 +129,6 @@ def flush_loaded() -> None:
     loaded; before that no GL owner can exist, and only the registry's deferred releases run.
     (Importing ``pyglet.gl`` here, before Warp's ``__init__`` sets ``pyglet.options["debug_gl"]``,
     would turn pyglet's per-call error checking on for the whole program.) Main thread."""
-    import sys  # noqa: PLC0415
-
     glresources = sys.modules.get(f"{__package__}.glresources")
     if glresources is not None:
         glresources.flush()
@@ -146,8 +144,6 @@ def reopen_event_loop() -> bool:
     the close of the last window (pyglet's ``on_window_close``), so a renderer made now starts a
     new run. An exit asked for while a window is still open is kept. Returns whether it cleared it.
     Imports nothing: before ``pyglet.app`` is loaded no window can have closed."""
-    import sys  # noqa: PLC0415
-
     app = sys.modules.get("pyglet.app")
     loop = getattr(app, "event_loop", None)
     if loop is None or not loop.has_exit or any(getattr(w, "_context", None) is not None for w in list(app.windows)):
