@@ -111,6 +111,17 @@ def python_path() -> str:
     return os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p)
 
 
+def imported_by_the_package(*packages: str) -> list[str]:
+    """The modules of ``packages`` that ``import warp_gl_lifecycle`` imports, in a fresh interpreter."""
+    code = f"import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] in {packages!r}))"
+    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    import ast  # noqa: PLC0415
+
+    return ast.literal_eval(proc.stdout.strip())
+
+
 def run_scenario(name: str, *args: str, env: dict | None = None, timeout: float = 180) -> Result:
     """Run ``tests/scenarios/<name>`` in a fresh interpreter; returns its exit code and output."""
     full_env = {**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path(), **(env or {})}

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
 
-from .conftest import ROOT, SCENARIOS, Result, python_path, run_scenario  # noqa: E402
+from .conftest import ROOT, SCENARIOS, Result, imported_by_the_package, python_path, run_scenario  # noqa: E402
 from .test_warp_dropin import desktop_env, xvfb_display  # noqa: E402, F401 - the Xvfb fixture
 
 # Warp's own start-up line on a machine without a CUDA driver: the only stderr tolerated.
@@ -206,11 +206,7 @@ def test_newton_example_runs_under_run():
 
 
 def test_newton_is_not_imported_by_the_package():
-    code = "import sys, warp_gl_lifecycle; print(sorted(m for m in sys.modules if m.split('.')[0] == 'newton'))"
-    proc = subprocess.run([sys.executable, "-c", code], env={**os.environ, "PYTHONPATH": python_path()},
-                          capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "[]"
+    assert imported_by_the_package("newton") == []
 
 
 def run_python(code, env=None):
@@ -322,3 +318,13 @@ def test_cuda_interop_viewer_cycles_undo_registrations_and_leak_nothing():
     names, rss = per_cycle(result.figures())
     assert all(value == 0 for value in names.values()) and rss < 2, (names, rss)
     assert result.stats()["errors"] == 0
+
+
+def test_viewers_left_open_leave_no_gl_names_after_the_exit_release():
+    """Exit leaves 0 names, as close() and collection do: the window's default program and its
+    uniform buffer too (pyglet's, made for the viewer's window)."""
+    result = run_newton_scenario("newton_viewer_left_open_names_at_exit.py")
+    assert result.returncode == 0 and not own_stderr(result), result.stderr
+    assert "NAMES_WHILE_OPEN {'buffers': 0" not in result.stdout  # the scene did make names
+    assert "NAMES_AFTER_EXIT {'buffers': 0, 'textures': 0, 'renderbuffers': 0, 'programs': 0}" in result.stdout, result.stdout
+    assert result.stats()["released_exit"] == result.stats()["created"]

@@ -137,6 +137,24 @@ def test_30_renderer_cycles_leak_no_names_and_little_memory(measurement, device)
             assert abs(last["mempool_mb"] - first["mempool_mb"]) <= 0.5
 
 
+def test_creating_a_renderer_keeps_warps_choice_of_no_gl_error_checking():
+    """Warp's __init__ sets pyglet.options["debug_gl"] = False before it imports pyglet.gl; the
+    creation's safe point must not import pyglet.gl first (that would check every GL call)."""
+    code = ("import pyglet; pyglet.options['headless'] = True\n"
+            "import warp_gl_lifecycle\n"
+            "from warp_gl_lifecycle.warp_compat import quiet_warp; quiet_warp()\n"
+            "import warp.render\n"
+            "r = warp.render.OpenGLRenderer(headless=True, device='cpu', screen_width=32, screen_height=32)\n"
+            "from pyglet.gl import gl\n"
+            "print('ERRCHECK', getattr(gl.glBindBuffer, 'errcheck', None) is not None, flush=True)\n"
+            "r.close()\n")
+    proc = subprocess.run([sys.executable, "-c", code], cwd=ROOT,
+                          env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert "ERRCHECK False" in proc.stdout
+
+
 class TestInProcess:
     @pytest.fixture(autouse=True)
     def _scene(self):
@@ -160,8 +178,8 @@ class TestInProcess:
             np.testing.assert_array_equal(image, images[0])
 
     def test_unclosed_renderer_warning_points_at_the_users_line_not_warps(self):
-        """Released at the next renderer's frame (a safe point inside Warp's end_frame): the
-        ResourceWarning names the user's line that drew that frame (the scene's, here), not Warp's."""
+        """Released at the next renderer's creation (a safe point inside Warp's __init__): the
+        ResourceWarning names the user's line that made it (the scene's, here), not Warp's."""
         import gc
         import warnings
 
@@ -169,14 +187,38 @@ class TestInProcess:
         dropped.me = dropped
         del dropped
         gc.collect()
-        r = self.scene.renderer()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ResourceWarning)
+            r = self.scene.renderer()
             self.scene.draw(r, frames=1)
         r.close()
         unclosed = [w for w in caught if "unclosed OpenGLRenderer" in str(w.message)]
         assert unclosed and all(w.filename.endswith("_warp_scene.py") for w in unclosed), \
             [(w.filename, w.lineno) for w in unclosed]
+
+    def test_creating_a_renderer_releases_the_one_dropped_before(self):
+        """Creation is a safe point: a renderer dropped unclosed is released when the next one is
+        made, before any frame (its buffers are gone, seen from the new one's object space)."""
+        import warnings
+
+        import warp_gl_lifecycle as wgl
+        from warp_gl_lifecycle.glowners import gl_name
+        from warp_gl_lifecycle.glresources import live_names
+
+        dropped = self.scene.renderer()
+        self.scene.draw(dropped, frames=1)
+        buffers = [gl_name(getattr(dropped, name)) for name in ("_grid_vbo", "_sky_vbo", "_frame_vbo")]
+        before = wgl.stats()["released_gc"]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ResourceWarning)
+            del dropped
+            assert wgl.pending() >= 1 and live_names("buffer", buffers) == buffers
+            r = self.scene.renderer()
+        try:
+            assert wgl.pending() == 0 and wgl.stats()["released_gc"] > before
+            assert live_names("buffer", buffers) == []
+        finally:
+            r.close()
 
     def test_close_releases_every_name_the_renderer_made(self):
         from pyglet import gl

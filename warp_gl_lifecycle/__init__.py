@@ -85,3 +85,6 @@ def _install_at_import() -> None:
 
 _registry.hooks_loader = _load_gl_hooks
 _install_at_import()
+from .notebooks import release_between_cells as _release_between_cells  # noqa: E402
+
+_release_between_cells()  # under IPython: collected owners are released after every cell

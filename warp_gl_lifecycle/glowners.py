@@ -1,5 +1,5 @@
 """What the compat modules share: taking an upstream object's GL names into a GLResources, and the
-safe point they put at the start of an upstream frame.
+safe points they put at the start of an upstream frame and of an upstream renderer's creation.
 
 Knows nothing of Warp or Newton: callers name the attributes that hold names. Nothing here runs
 inside a finalizer (the compat modules release through :func:`~.registry.managed`, which defers
@@ -8,10 +8,13 @@ a collected owner to a safe point on the main thread).
 
 from __future__ import annotations
 
+import sys
+import threading
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "take_registrations"]
+           "flush_loaded", "reopen_event_loop", "safe_point_at_creation", "take_registrations",
+           "take_window_objects"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -62,6 +65,24 @@ def take_registrations(owner: Any, resources: Any, attributes: Iterable[str], un
             setattr(owner, attribute, None)
 
 
+def take_window_objects(window: Any, resources: Any) -> None:
+    """Hand ``resources`` what pyglet made for ``window`` in ``resources.context`` and keeps while the
+    window object lives: its default shader program and its uniform buffer (pyglet deletes them only
+    when the window object is collected, which at exit never happens). Each is left with no name,
+    so pyglet's own ``__del__`` does nothing. Main thread, before the window is closed."""
+    context = resources.context
+    if window is None or context is None:
+        return
+    program = getattr(window, "_default_program", None)
+    if (program is not None and getattr(program, "_context", None) is context and program.id
+            and all(program is not queued for queued in resources.programs)):
+        resources.programs.append(program)
+    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
+    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
+        resources.buffers.append(int(ubo_buffer.id))
+        ubo_buffer.id = None
+
+
 def safe_point_first(method: Callable) -> Callable:
     """``method`` preceded by a safe point (:func:`~.glresources.flush`): deferred releases run
     and queued names are deleted before the frame's own GL calls. Main thread, as frames are."""
@@ -76,6 +97,59 @@ def safe_point_first(method: Callable) -> Callable:
         return method(self, *args, **kwargs)
 
     return with_safe_point
+
+
+def safe_point_at_creation(init: Callable) -> Callable:
+    """``init`` (an upstream renderer's or viewer's ``__init__``) preceded by a safe point
+    (:func:`flush_loaded`): what was dropped before is released now, each owner in its own context, before the new window exists.
+    On the main thread only (a renderer made on another thread leaves it to the next frame). Then:
+
+    * pyglet's app-wide ``event_loop.has_exit``, which the last window's close() sets and nothing
+      clears, is cleared when no window is open any more (:func:`reopen_event_loop`), so that
+      ``while renderer.is_running():`` of a renderer opened after another was closed runs;
+    * under IPython, collected owners are released after every cell from now on
+      (:func:`.notebooks.release_between_cells`; IPython is looked up, never imported).
+
+    Once per creation, never per frame."""
+
+    def init_at_safe_point(self, *args, **kwargs):
+        if threading.current_thread() is threading.main_thread():
+            from .notebooks import release_between_cells  # noqa: PLC0415
+
+            flush_loaded()
+            reopen_event_loop()
+            release_between_cells()
+        return init(self, *args, **kwargs)
+
+    return init_at_safe_point
+
+
+def flush_loaded() -> None:
+    """A safe point that imports no GL module: :func:`~.glresources.flush` once the GL layer is
+    loaded; before that no GL owner can exist, and only the registry's deferred releases run.
+    (Importing ``pyglet.gl`` here, before Warp's ``__init__`` sets ``pyglet.options["debug_gl"]``,
+    would turn pyglet's per-call error checking on for the whole program.) Main thread."""
+    glresources = sys.modules.get(f"{__package__}.glresources")
+    if glresources is not None:
+        glresources.flush()
+        return
+    from .registry import registry  # noqa: PLC0415
+
+    if registry.pending():
+        registry.run_deferred()
+
+
+def reopen_event_loop() -> bool:
+    """Clear pyglet's ``app.event_loop.has_exit`` when no pyglet window is open: it was left set by
+    the close of the last window (pyglet's ``on_window_close``), so a renderer made now starts a
+    new run. An exit asked for while a window is still open is kept. Returns whether it cleared it.
+    Imports nothing: before ``pyglet.app`` is loaded no window can have closed."""
+    app = sys.modules.get("pyglet.app")
+    loop = getattr(app, "event_loop", None)
+    if loop is None or not loop.has_exit or any(getattr(w, "_context", None) is not None for w in list(app.windows)):
+        return False
+    loop.has_exit = False
+    return True
 
 
 def patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callable[[], None]:

@@ -17,10 +17,15 @@ everything it patches is there:
   helper made in its context, the frame cache, ``get_frame``'s pixel buffer, image and plot
   logger textures, the GUI), then every GL object the renderer made (sky, frame, MSAA, OIT,
   shadow and environment buffers, textures, renderbuffers, framebuffers, vertex arrays, shader
-  programs), the class-level fallback texture once no renderer of its object space is left, and
-  then runs Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
+  programs, its window's default program and uniform buffer, which pyglet made), the
+  class-level fallback texture once no renderer of its object space is left, and then runs
+  Newton's own ``close()`` (the window). ``ViewerGL.close()`` releases its renderer.
   Idempotent; correct after the window was closed (per-context names died with it).
-* ``ViewerGL.begin_frame`` starts with a safe point (deferred releases, queued GL names).
+* ``ViewerGL.begin_frame`` and ``ViewerGL.__init__`` start with a safe point (deferred releases,
+  queued GL names; :func:`~.glowners.safe_point_at_creation`). The reference cycles Newton makes
+  between a viewer and its renderer are broken at creation (:func:`_hold_viewer_weakly`): a
+  viewer nothing references is freed by reference counting and released at the next safe point
+  (a frame, a creation, or, under IPython, the end of the cell).
 
 :func:`uninstall` stops tracking new instances and removes the safe point; what is tracked stays
 tracked and is released exactly once (where the fallback texture was made is still recorded).
@@ -37,8 +42,8 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import (gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs,
-                       take_registrations)
+from .glowners import (gl_name, missing_attributes, patch, safe_point_at_creation, safe_point_first, take_names,
+                       take_programs, take_registrations, take_window_objects)
 from .registry import Reason, managed, registry, skip_warning_frames_in
 from .when_imported import cancel, when_imported
 
@@ -211,6 +216,7 @@ def _patch(adopt: bool) -> bool:
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     _state["renderer_cls"] = renderer_cls
     restore.append(patch(viewer_cls, "begin_frame", safe_point_first))
+    restore.append(patch(viewer_cls, "__init__", safe_point_at_creation))
     if "_wgl_fallback_recorded" not in renderer_cls.__dict__:  # passive, so it stays after uninstall
         patch(renderer_cls, "get_fallback_texture", _remember_fallback_context)
         renderer_cls._wgl_fallback_recorded = True
@@ -270,15 +276,76 @@ def _remember_fallback_context(original: Any) -> classmethod:
 
 
 def _viewer_context(viewer: Any) -> Any:
-    """The viewer's window context. Also links the renderer to its viewer, so that the renderer's
-    release (at exit it comes first: it is newer) releases the viewer's part with the window open.
-    The link is strong: the renderer's callbacks hold the viewer already; it is dropped on release."""
+    """The viewer's window context. Also links the renderer to its viewer, weakly, so that the
+    renderer's release (at exit it comes first: it is newer) releases the viewer's part with the
+    window open, and breaks the reference cycles Newton makes between the two (see
+    :func:`_hold_viewer_weakly`): a viewer nothing references is freed by reference counting."""
     renderer = viewer.__dict__.get("renderer")
     if renderer is None:
         return None
-    renderer.__dict__["_wgl_viewer"] = viewer
+    _hold_viewer_weakly(viewer, renderer)
     record = renderer.__dict__.get("_wgl_tracked")
     return record.context if record is not None else _renderer_context(renderer)
+
+
+class _WeakCallback:
+    """A bound method held weakly: calls it while its object lives; afterwards does nothing."""
+
+    __slots__ = ("method", "__weakref__")
+
+    def __init__(self, method: Any) -> None:
+        self.method = weakref.WeakMethod(method)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        method = self.method()
+        return method(*args, **kwargs) if method is not None else None
+
+
+class _WindowOf:
+    """``lambda: viewer.renderer.window`` (Newton's plot logger's ``get_window``), the viewer held weakly."""
+
+    __slots__ = ("viewer",)
+
+    def __init__(self, viewer: Any) -> None:
+        self.viewer = weakref.ref(viewer)
+
+    def __call__(self) -> Any:
+        viewer = self.viewer()
+        return viewer.renderer.window if viewer is not None else None
+
+
+def _hold_viewer_weakly(viewer: Any, renderer: Any) -> None:
+    """Break the reference cycles Newton makes around a viewer, so that a viewer nothing else
+    references is freed by reference counting, as Warp's renderer is, instead of waiting for a
+    full collection: the renderer's callback lists hold the viewer's bound methods
+    (``on_key_press``, ``on_mouse_*``, ``on_resize``); the plot logger's ``get_window`` closes over
+    the viewer; with a window, the window holds the renderer's ``on_mouse_scroll``/``_drag``/
+    ``_motion`` handlers, and the GUI holds the viewer and its panel callbacks. Each is held weakly
+    instead (user callbacks stay as they are). Once, right after ``ViewerGL.__init__`` (or at
+    adoption); main thread."""
+    renderer.__dict__["_wgl_viewer"] = weakref.ref(viewer)
+    for attribute, callbacks in list(renderer.__dict__.items()):
+        if attribute.endswith("_callbacks") and isinstance(callbacks, list):
+            _weakly(callbacks, viewer)
+    plot_logger = viewer.__dict__.get("_plot_logger")
+    if plot_logger is not None and callable(plot_logger.__dict__.get("_get_window")):
+        plot_logger._get_window = _WindowOf(viewer)
+    window = renderer.__dict__.get("window")
+    for attribute, handler in list(getattr(window, "__dict__", {}).items()):
+        if attribute.startswith("on_") and getattr(handler, "__self__", None) is renderer:
+            setattr(window, attribute, _WeakCallback(handler))
+    gui = viewer.__dict__.get("gui")
+    if gui is not None:
+        if gui.__dict__.get("_viewer") is viewer:
+            gui._viewer = weakref.proxy(viewer)
+        for callbacks in (gui.__dict__.get("_ui_callbacks") or {}).values():
+            if isinstance(callbacks, list):
+                _weakly(callbacks, viewer)
+
+
+def _weakly(callbacks: list, owner: Any) -> None:
+    """Hold the bound methods of ``owner`` in ``callbacks`` weakly (in place)."""
+    callbacks[:] = [_WeakCallback(c) if getattr(c, "__self__", None) is owner else c for c in callbacks]
 
 
 def _renderer_context(renderer: Any) -> Any:
@@ -412,7 +479,8 @@ def _release_viewer(viewer: Any) -> None:
 
 def _release_renderer(renderer: Any) -> None:
     """A RendererGL's release: its viewer's part, every GL object it made, then Newton's close()."""
-    viewer = renderer.__dict__.pop("_wgl_viewer", None)
+    link = renderer.__dict__.pop("_wgl_viewer", None)
+    viewer = link() if link is not None else None
     if viewer is not None:
         _release_viewer_part(viewer)  # while the window is open
     context = renderer.__dict__["_wgl_tracked"].context
@@ -423,6 +491,7 @@ def _release_renderer(renderer: Any) -> None:
     if resources is not None:
         take_names(renderer, resources, _RENDERER_NAMES)
         take_programs(renderer, resources, _RENDERER_SHADERS, "shader_program")
+        take_window_objects(renderer.__dict__.get("window"), resources)  # at exit nothing collects them
         resources.release(Reason.CLOSE)
         _release_fallback_texture_if_last(resources.context)
     renderer_cls = _state["renderer_cls"]

@@ -16,7 +16,10 @@ installed warp-lang, after checking that everything it patches is there:
 * ``RegisteredGLBuffer`` on a CPU device takes a CPU path: no CUDA call, no pinned memory;
   ``map()`` returns a CPU array (read back with ``glGetBufferSubData`` unless write-discard),
   ``unmap()`` uploads it with ``glBufferSubData``.
-* ``OpenGLRenderer.update`` starts with a safe point (deferred releases, queued GL names).
+* ``OpenGLRenderer.update`` starts with a safe point (deferred releases, queued GL names), and so
+  does ``OpenGLRenderer.__init__``, which also clears the exit flag the last closed window left
+  in pyglet's event loop (a renderer opened after another was closed runs;
+  :func:`~.glowners.safe_point_at_creation`).
 * Renderers and instancers that exist already are adopted, in creation order, instancers with
   their renderer's context (see :func:`_adopt_existing`).
 
@@ -39,7 +42,8 @@ import logging
 import os
 from typing import Any, Callable
 
-from .glowners import gl_name, missing_attributes, patch, safe_point_first, take_names
+from .glowners import (gl_name, missing_attributes, patch, safe_point_at_creation, safe_point_first, take_names,
+                       take_window_objects)
 from .registry import Reason, managed, skip_warning_frames_in
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
@@ -215,6 +219,7 @@ def install() -> bool:
     # then it raises, as every GL path does once the renderer is released.
     restore.append(patch(renderer_cls, "update", lambda update: safe_point_first(_refuse_when_closed(update))))
     restore.append(patch(renderer_cls, "_switch_context", _refuse_when_closed))
+    restore.append(patch(renderer_cls, "__init__", safe_point_at_creation))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
         restore.append(patch(buffer_cls, name, wrap))
     _state.update(installed=True, restore=restore)
@@ -399,12 +404,6 @@ def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
     for owner in (label, getattr(label, "background_decoration_group", None),
                   getattr(label, "foreground_decoration_group", None)):
         programs.append(getattr(owner, "program", None))
-    window = vars(renderer).get("window")
-    programs.append(getattr(window, "_default_program", None))
-    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
-    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
-        resources.buffers.append(int(ubo_buffer.id))
-        ubo_buffer.id = None
     seen = {id(program) for program in resources.programs}
     for program in programs:
         if program is None or id(program) in seen or getattr(program, "_context", None) is not context:
@@ -412,6 +411,7 @@ def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
         seen.add(id(program))
         if program.id:
             resources.programs.append(program)
+    take_window_objects(vars(renderer).get("window"), resources)
 
 
 # What Warp's close() (and the clear() it calls) reads: a renderer lacking any was never fully built.
