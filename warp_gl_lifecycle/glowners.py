@@ -13,7 +13,7 @@ import threading
 from typing import Any, Callable, Iterable
 
 __all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "flush_loaded", "reopen_event_loop", "safe_point_at_creation", "take_registrations",
+           "reopen_event_loop", "safe_point_at_creation", "take_registrations",
            "take_window_objects"]
 
 
@@ -101,7 +101,7 @@ def safe_point_first(method: Callable) -> Callable:
 
 def safe_point_at_creation(init: Callable) -> Callable:
     """``init`` (an upstream renderer's or viewer's ``__init__``) preceded by a safe point
-    (:func:`flush_loaded`): what was dropped before is released now, each owner in its own context, before the new window exists.
+    (:func:`.safe_point.flush_loaded`): what was dropped before is released now, each owner in its own context, before the new window exists.
     On the main thread only (a renderer made on another thread leaves it to the next frame). Then:
 
     * pyglet's app-wide ``event_loop.has_exit``, which the last window's close() sets and nothing
@@ -115,6 +115,7 @@ def safe_point_at_creation(init: Callable) -> Callable:
     def init_at_safe_point(self, *args, **kwargs):
         if threading.current_thread() is threading.main_thread():
             from .notebooks import release_between_cells  # noqa: PLC0415
+            from .safe_point import flush_loaded  # noqa: PLC0415
 
             flush_loaded()
             reopen_event_loop()
@@ -122,21 +123,6 @@ def safe_point_at_creation(init: Callable) -> Callable:
         return init(self, *args, **kwargs)
 
     return init_at_safe_point
-
-
-def flush_loaded() -> None:
-    """A safe point that imports no GL module: :func:`~.glresources.flush` once the GL layer is
-    loaded; before that no GL owner can exist, and only the registry's deferred releases run.
-    (Importing ``pyglet.gl`` here, before Warp's ``__init__`` sets ``pyglet.options["debug_gl"]``,
-    would turn pyglet's per-call error checking on for the whole program.) Main thread."""
-    glresources = sys.modules.get(f"{__package__}.glresources")
-    if glresources is not None:
-        glresources.flush()
-        return
-    from .registry import registry  # noqa: PLC0415
-
-    if registry.pending():
-        registry.run_deferred()
 
 
 def reopen_event_loop() -> bool:

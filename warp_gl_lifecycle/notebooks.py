@@ -35,7 +35,7 @@ def after_cell(*_result: Any) -> None:
     """IPython's ``post_run_cell`` callback (main thread, between cells): a safe point. Releases
     owners collected during the cell and deletes queued GL names; imports no GL module the program
     has not used. Never raises an ``Exception`` into IPython (it is logged)."""
-    from .glowners import flush_loaded  # noqa: PLC0415
+    from .safe_point import flush_loaded  # noqa: PLC0415
 
     try:
         flush_loaded()
