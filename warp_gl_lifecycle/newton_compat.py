@@ -37,8 +37,8 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import (gl_name, missing_attributes, patch, safe_point_first, take_names, take_programs,
-                       take_registrations)
+from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_first, take_names,
+                       take_programs, take_registrations)
 from .registry import Reason, managed, registry, skip_warning_frames_in
 from .when_imported import cancel, when_imported
 
@@ -211,6 +211,7 @@ def _patch(adopt: bool) -> bool:
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     _state["renderer_cls"] = renderer_cls
     restore.append(patch(viewer_cls, "begin_frame", safe_point_first))
+    restore.append(patch(renderer_cls, "__init__", headless_without_display))  # headless=True with no display
     if "_wgl_fallback_recorded" not in renderer_cls.__dict__:  # passive, so it stays after uninstall
         patch(renderer_cls, "get_fallback_texture", _remember_fallback_context)
         renderer_cls._wgl_fallback_recorded = True
