@@ -11,7 +11,7 @@ import sys
 
 import pytest
 
-from .conftest import SCENARIOS, Result, python_path
+from .conftest import SCENARIOS, WARP_REGISTRATION_WITHOUT_DRIVER, WARP_START_UP_WITHOUT_DRIVER, Result, python_path
 from .test_warp_dropin import xvfb_display  # noqa: F401 - the Xvfb fixture
 
 RENDERERS = ["warp", pytest.param("newton", marks=pytest.mark.skipif(
@@ -68,3 +68,46 @@ def test_headless_renderer_leaves_real_windows_to_a_desktop(xvfb_display, render
     result.assert_clean()
     assert "headless renderer window: XlibWindow" in result.stdout
     assert "then window: XlibWindow visible: True pixel: [0, 255, 0]" in result.stdout
+
+
+# -- 4. fork after any GL use never hangs -------------------------------------------------------------
+
+GL_USES = ["window", "import-gl", "renderer-before-import"]
+REFUSED = ('worker refused: OpenGL cannot be used in a process forked from one that had used it',
+           'multiprocessing.get_context("spawn")', 'multiprocessing.get_context("forkserver")')
+
+
+def forked_workers(way, start, mode="import"):
+    """The scenario under ``import warp_gl_lifecycle`` or ``run``; headless, at most 180 s."""
+    args = ["workers_forked_after_gl_use.py", way, start]
+    if mode == "run":
+        return run_program(["-m", "warp_gl_lifecycle", "run", *args], env={"WGL_IMPORT": "0", "PYGLET_HEADLESS": "true"},
+                           timeout=180)
+    return run_program(args, env={"PYGLET_HEADLESS": "true"}, timeout=180)
+
+
+@pytest.mark.parametrize("mode", ["import", "run"])
+@pytest.mark.parametrize("way", GL_USES)
+def test_forked_workers_refuse_gl_at_once_whatever_gl_the_parent_used(way, mode):
+    """Plain pyglet: the 4 workers hang at their first draw (the scenario gives up after 60 s).
+    With the package, however the parent used GL, each forked worker's window raises at once,
+    naming spawn and forkserver; the pool reports it and everything exits cleanly."""
+    plain_warp = WARP_START_UP_WITHOUT_DRIVER + WARP_REGISTRATION_WITHOUT_DRIVER  # a renderer made before the import
+    result = forked_workers(way, "fork", mode).assert_clean(warp_lines=plain_warp)
+    assert "workers hung" not in result.stdout and "pixel" not in result.stdout
+    refusal = result.stdout.split("worker refused: ")[1].splitlines()[0]
+    assert all(part.split("worker refused: ")[-1] in refusal for part in REFUSED), refusal
+    assert "parent done" in result.stdout
+
+
+@pytest.mark.parametrize("start", ["spawn", "forkserver"])
+def test_workers_started_with_spawn_or_forkserver_draw_after_the_parent_used_gl(start):
+    result = forked_workers("window", start).assert_clean()
+    pixels = [line for line in result.stdout.splitlines() if line.startswith("worker ")]
+    assert len(pixels) == 4 and all(line.endswith("pixel [0, 0, 255]") for line in pixels), result.stdout
+
+
+def test_forked_workers_of_a_parent_without_gl_draw():
+    result = forked_workers("none", "fork").assert_clean()
+    pixels = [line for line in result.stdout.splitlines() if line.startswith("worker ")]
+    assert len(pixels) == 4 and all(line.endswith("pixel [0, 0, 255]") for line in pixels), result.stdout

@@ -1,6 +1,7 @@
 """warp-gl-lifecycle: the OpenGL side of NVIDIA Warp, released exactly once, in the right context.
 
-Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and installs
+Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and the
+after-fork guard (:mod:`warp_gl_lifecycle.forkguard`), and installs
 the drop-ins for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) and, when Newton is
 imported, Newton's viewer (:mod:`warp_gl_lifecycle.newton_compat`) unless the environment sets
 ``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import os
 
+from . import forkguard  # noqa: F401 - the after-fork guard, before any GL use
 from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
 from .registry import registry as _registry
 
