@@ -111,3 +111,52 @@ def test_forked_workers_of_a_parent_without_gl_draw():
     result = forked_workers("none", "fork").assert_clean()
     pixels = [line for line in result.stdout.splitlines() if line.startswith("worker ")]
     assert len(pixels) == 4 and all(line.endswith("pixel [0, 0, 255]") for line in pixels), result.stdout
+
+
+# -- 5. run reaches the program's worker processes ----------------------------------------------------
+
+
+def under_run(args, env=None, timeout=400) -> Result:
+    return run_program(["-m", "warp_gl_lifecycle", "run", *args], env={"PYGLET_HEADLESS": "true", **(env or {})},
+                       timeout=timeout)
+
+
+@pytest.mark.parametrize("start", ["spawn", "forkserver"])
+def test_run_covers_worker_processes(start):
+    """Before: spawn/forkserver workers of a program under ``run`` ran plain Warp (renderers
+    untracked, and plain Warp's CUDA-GL registration errors on stderr, per worker)."""
+    result = under_run(["workers_draw_with_warp_renderer.py", start, "--subprocess"]).assert_clean()
+    lines = [line for line in result.stdout.splitlines() if " tracked " in line]
+    assert len(lines) == 3 and all(" tracked True package from " in line for line in lines), result.stdout
+    assert "child exit 0" in result.stdout and "parent done" in result.stdout
+
+
+PROBE = ("import os, sys; print('CHILD', 'warp_gl_lifecycle' in sys.modules, 'warp' in sys.modules, "
+         "[p for p in sys.path if p.endswith('_startup')], os.environ.get('WARP_GL_LIFECYCLE_RUN'), flush=True)")
+
+
+def test_run_children_keep_their_own_sitecustomize_and_do_not_import_warp(tmp_path):
+    """The start-up hook hides an environment's own ``sitecustomize``: it is run all the same; the
+    child's ``sys.path`` is left without the hook's directory, and Warp is not imported for it."""
+    own = tmp_path / "own"
+    own.mkdir()
+    (own / "sitecustomize.py").write_text("print('OWN SITECUSTOMIZE', flush=True)\n")
+    program = tmp_path / "program.py"
+    program.write_text(f"import subprocess, sys\nsubprocess.run([sys.executable, '-c', {PROBE!r}], check=True)\n")
+    result = under_run([str(program)], env={"PYTHONPATH": os.pathsep.join([python_path(), str(own)])}).assert_clean()
+    # once in run's own process (PYTHONPATH names it), once in the child, then the child's probe
+    assert result.stdout.splitlines() == ["OWN SITECUSTOMIZE"] * 2 + ["CHILD True False [] 1"], result.stdout
+
+
+def test_run_covers_worker_processes_of_a_regular_install(tmp_path):
+    """The start-up hook is package data: a regular (non-editable) install covers workers too."""
+    target = tmp_path / "site"
+    root = str(SCENARIOS.parent.parent)
+    proc = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--no-deps", "--target", str(target), root],
+                          capture_output=True, text=True, timeout=300)  # built as an installer builds it
+    assert proc.returncode == 0, proc.stderr
+    assert (target / "warp_gl_lifecycle" / "_startup" / "sitecustomize.py").is_file()
+    env = {"PYTHONPATH": os.pathsep.join([str(target), *os.environ.get("PYTHONPATH", "").split(os.pathsep)]).rstrip(os.pathsep)}
+    result = under_run(["workers_draw_with_warp_renderer.py", "spawn"], env=env).assert_clean()
+    lines = [line for line in result.stdout.splitlines() if " tracked " in line]
+    assert len(lines) == 2 and all(line.endswith(f" tracked True package from {target}") for line in lines), result.stdout

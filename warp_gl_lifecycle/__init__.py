@@ -11,6 +11,7 @@ names are imported on first use.
 from __future__ import annotations
 
 import os
+import sys
 
 from . import forkguard  # noqa: F401 - the after-fork guard, before any GL use
 from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
@@ -67,6 +68,16 @@ def _load_gl_hooks(context) -> None:
 def _install_at_import() -> None:
     if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
         return
+    if os.environ.get("WARP_GL_LIFECYCLE_RUN") == "1" and "warp" not in sys.modules:
+        from .when_imported import when_imported  # noqa: PLC0415
+
+        # A child process of `run` (see children.py): Warp's import would cost every child ~2 s.
+        when_imported("warp", lambda _warp: _install_now())
+        return
+    _install_now()
+
+
+def _install_now() -> None:
     try:
         from .dropins import install  # noqa: PLC0415
 

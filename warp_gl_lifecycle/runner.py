@@ -74,6 +74,9 @@ def main(args) -> int:
         print(f"{sys.executable}: can't open file {path!r}: [Errno 2] No such file or directory", file=sys.stderr)
         return 2
     dropins.install()
+    from .children import cover_children  # noqa: PLC0415
+
+    cover_children()  # the program's child Python processes (spawn, forkserver, subprocess) too
     try:
         if args.module is not None:
             sys.argv = [args.module, *args.args]
