@@ -4,6 +4,7 @@ Each scenario runs in a fresh interpreter. Newton's first use compiles its kerne
 on two CPUs, cached in ~/.cache/warp afterwards), so the scenarios are few and short.
 """
 
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -70,6 +71,13 @@ def per_cycle(figures):
 
 # -- the faults, shown on plain Newton -------------------------------------------------------------
 
+NEWTON = tuple(int(part) for part in importlib.metadata.version("newton").split(".")[:2])
+# What plain Newton leaks per create/draw/close cycle at least, by version (measured with newton
+# 1.5.2, 1.6.1, 1.7.0, 1.8.0; each also keeps its 64 MB shadow map).
+PLAIN_LEAK = {(1, 5): {"buffers": 13, "textures": 3}, (1, 6): {"buffers": 5, "textures": 3},
+              (1, 7): {"buffers": 5, "textures": 3}, (1, 8): {"buffers": 5, "textures": 5, "renderbuffers": 2}}
+
+
 
 def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(capsys):
     result = run_newton_scenario("newton_viewer_20_cycles.py", "plain", env={"WGL_CYCLES": "5"})
@@ -77,7 +85,7 @@ def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(capsys):
     names, rss = per_cycle(result.figures())
     with capsys.disabled():
         print(f"\nplain Newton, per create/draw/close cycle: {names}, RSS {rss:+.1f} MB")
-    assert names["buffers"] >= 5 and names["textures"] >= 5 and names["renderbuffers"] >= 2
+    assert all(names[kind] >= least for kind, least in PLAIN_LEAK.get(NEWTON, PLAIN_LEAK[(1, 7)]).items()), names
     assert rss > 20  # the 4096x4096 shadow map alone is 64 MB
 
 
@@ -241,7 +249,8 @@ def test_unsupported_newton_is_left_untouched_with_one_warning():
     proc = run_python(code)
     assert "TRACKED False MANAGED False" in proc.stdout
     assert "INSTALLED False False" in proc.stdout
-    assert proc.stderr.count("Newton's viewer left unpatched: newton 1.8") == 1, proc.stderr
+    found = importlib.metadata.version("newton")  # whichever Newton is installed
+    assert proc.stderr.count(f"Newton's viewer left unpatched: newton {found} is not a tested version") == 1, proc.stderr
 
 
 def test_opting_out_leaves_newton_untouched():
