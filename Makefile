@@ -12,7 +12,13 @@ PY_OLDEST := $(VENV_OLDEST)/bin/python
 OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py tests/test_demo.py \
 	tests/test_hardening.py::test_doctor_reports_a_healthy_machine
 
-.PHONY: demo test test-oldest install clean
+OLDEST_NEWTON ?= newton~=1.5.0
+OLDEST_NEWTON_WARP ?= warp-lang~=1.16.0
+VENV_OLDEST_NEWTON := .venv-newton-oldest
+PY_OLDEST_NEWTON := $(VENV_OLDEST_NEWTON)/bin/python
+OLDEST_NEWTON_TESTS := tests/test_newton.py tests/test_servers_and_workers.py::test_headless_renderer_runs_on_a_server_without_a_display
+
+.PHONY: demo test test-oldest test-oldest-newton install clean
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -42,5 +48,17 @@ test-oldest: $(VENV_OLDEST)/.installed
 	$(PY_OLDEST) -c "import warp; print('warp-lang', warp.config.version)"
 	$(PY_OLDEST) -m pytest -q $(OLDEST_TESTS)
 
+$(PY_OLDEST_NEWTON):
+	$(PYTHON) -m venv $(VENV_OLDEST_NEWTON)
+	$(PY_OLDEST_NEWTON) -m pip install -q --upgrade pip
+
+$(VENV_OLDEST_NEWTON)/.installed: $(PY_OLDEST_NEWTON) pyproject.toml
+	$(PY_OLDEST_NEWTON) -m pip install -q -e '.[test,newton]' '$(OLDEST_NEWTON)' '$(OLDEST_NEWTON_WARP)'
+	touch $@
+
+test-oldest-newton: $(VENV_OLDEST_NEWTON)/.installed
+	$(PY_OLDEST_NEWTON) -c "import newton, warp; print('newton', newton.__version__, 'warp-lang', warp.config.version)"
+	$(PY_OLDEST_NEWTON) -m pytest -q $(OLDEST_NEWTON_TESTS)
+
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) *.egg-info demo.png
+	rm -rf $(VENV) $(VENV_OLDEST) $(VENV_OLDEST_NEWTON) *.egg-info demo.png
