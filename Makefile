@@ -16,7 +16,9 @@ OLDEST_NEWTON ?= newton~=1.5.0
 OLDEST_NEWTON_WARP ?= warp-lang~=1.16.0
 VENV_OLDEST_NEWTON := .venv-newton-oldest
 PY_OLDEST_NEWTON := $(VENV_OLDEST_NEWTON)/bin/python
-OLDEST_NEWTON_TESTS := tests/test_newton.py tests/test_servers_and_workers.py::test_headless_renderer_runs_on_a_server_without_a_display
+# Newton's own viewer tests (run twice there, plain and under run: ~8 min) are left to `make test`.
+OLDEST_NEWTON_TESTS := tests/test_newton.py tests/test_servers_and_workers.py::test_headless_renderer_runs_on_a_server_without_a_display \
+	-k "not newtons_own_viewer_tests"
 
 .PHONY: demo test test-oldest test-oldest-newton install clean
 
