@@ -4,8 +4,9 @@ Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.regis
 after-fork guard (:mod:`warp_gl_lifecycle.forkguard`), and installs
 the drop-ins for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) and, when Newton is
 imported, Newton's viewer (:mod:`warp_gl_lifecycle.newton_compat`) unless the environment sets
-``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
-names are imported on first use.
+``WARP_GL_LIFECYCLE=0``. In a child process of ``run`` (``WARP_GL_LIFECYCLE_RUN=1``, see
+:mod:`warp_gl_lifecycle.children`) that has not imported Warp yet, the drop-ins are installed when it
+does. It does not import ``pyglet.gl`` or create a GL context; GL-facing names are imported on first use.
 """
 
 from __future__ import annotations
