@@ -201,6 +201,8 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
     assert result.stats()["released_exit"] >= 12
 
 
+@pytest.mark.skipif(NEWTON < (1, 6), reason="Newton 1.5's headless ViewerGL has no num_frames: its examples "
+                    "ignore --num-frames there and run until killed, plain or not")
 def test_newton_example_runs_under_run():
     proc = subprocess.run(
         [sys.executable, "-m", "warp_gl_lifecycle", "run", "-m", "newton.examples", "basic_pendulum",
