@@ -10,7 +10,7 @@ OLDEST_WARP ?= warp-lang~=1.8.0
 VENV_OLDEST := .venv-oldest
 PY_OLDEST := $(VENV_OLDEST)/bin/python
 OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py tests/test_demo.py \
-	tests/test_hardening.py::test_doctor_reports_a_healthy_machine
+	tests/test_hardening.py::test_doctor_reports_a_healthy_machine tests/test_servers_and_workers.py
 
 OLDEST_NEWTON ?= newton~=1.5.0
 OLDEST_NEWTON_WARP ?= warp-lang~=1.16.0
