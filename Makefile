@@ -11,9 +11,17 @@ OLDEST_WARP ?= warp-lang~=1.8.0
 VENV_OLDEST := .venv-oldest
 PY_OLDEST := $(VENV_OLDEST)/bin/python
 OLDEST_TESTS := tests/test_warp_dropin.py tests/test_exit_scenarios.py tests/test_runner.py tests/test_demo.py \
-	tests/test_hardening.py::test_doctor_reports_a_healthy_machine
+	tests/test_hardening.py::test_doctor_reports_a_healthy_machine tests/test_servers_and_workers.py
 
-.PHONY: demo test test-oldest install clean
+OLDEST_NEWTON ?= newton~=1.5.0
+OLDEST_NEWTON_WARP ?= warp-lang~=1.16.0
+VENV_OLDEST_NEWTON := .venv-newton-oldest
+PY_OLDEST_NEWTON := $(VENV_OLDEST_NEWTON)/bin/python
+# Newton's own viewer tests (run twice there, plain and under run: ~8 min) are left to `make test`.
+OLDEST_NEWTON_TESTS := tests/test_newton.py tests/test_servers_and_workers.py::test_headless_renderer_runs_on_a_server_without_a_display \
+	-k "not newtons_own_viewer_tests"
+
+.PHONY: demo test test-oldest test-oldest-newton install clean
 
 $(PY):
 	@echo "== creating $(VENV) =="
@@ -54,5 +62,17 @@ test-oldest: $(VENV_OLDEST)/.installed
 	$(PY_OLDEST) -c "import warp; print('warp-lang', warp.config.version)"
 	$(PY_OLDEST) -m pytest -q $(OLDEST_TESTS)
 
+$(PY_OLDEST_NEWTON):
+	$(PYTHON) -m venv $(VENV_OLDEST_NEWTON)
+	$(PY_OLDEST_NEWTON) -m pip install -q --upgrade pip
+
+$(VENV_OLDEST_NEWTON)/.installed: $(PY_OLDEST_NEWTON) pyproject.toml
+	$(PY_OLDEST_NEWTON) -m pip install -q -e '.[test,newton]' '$(OLDEST_NEWTON)' '$(OLDEST_NEWTON_WARP)'
+	touch $@
+
+test-oldest-newton: $(VENV_OLDEST_NEWTON)/.installed
+	$(PY_OLDEST_NEWTON) -c "import newton, warp; print('newton', newton.__version__, 'warp-lang', warp.config.version)"
+	$(PY_OLDEST_NEWTON) -m pytest -q $(OLDEST_NEWTON_TESTS)
+
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) *.egg-info demo.png
+	rm -rf $(VENV) $(VENV_OLDEST) $(VENV_OLDEST_NEWTON) *.egg-info demo.png

@@ -4,6 +4,7 @@ Each scenario runs in a fresh interpreter. Newton's first use compiles its kerne
 on two CPUs, cached in ~/.cache/warp afterwards), so the scenarios are few and short.
 """
 
+import importlib.metadata
 import os
 import re
 import subprocess
@@ -70,13 +71,20 @@ def per_cycle(figures):
 
 # -- the faults, shown on plain Newton -------------------------------------------------------------
 
+NEWTON = tuple(int(part) for part in importlib.metadata.version("newton").split(".")[:2])
+# What plain Newton leaks per create/draw/close cycle at least, by version (measured with newton
+# 1.5.2, 1.6.1, 1.7.0, 1.8.0; each also keeps its 64 MB shadow map).
+PLAIN_LEAK = {(1, 5): {"buffers": 13, "textures": 3}, (1, 6): {"buffers": 5, "textures": 3},
+              (1, 7): {"buffers": 5, "textures": 3}, (1, 8): {"buffers": 5, "textures": 5, "renderbuffers": 2}}
+
+
 
 def test_plain_newton_leaks_gl_objects_and_memory_every_cycle(measurement):
     result = run_newton_scenario("newton_viewer_20_cycles.py", "plain", env={"WGL_CYCLES": "5"})
     assert result.returncode == 0, result.stderr
     names, rss = per_cycle(result.figures())
     measurement("plain Newton, per create/draw/close cycle", f"{names}, RSS {rss:+.1f} MB")
-    assert names["buffers"] >= 5 and names["textures"] >= 5 and names["renderbuffers"] >= 2
+    assert all(names[kind] >= least for kind, least in PLAIN_LEAK.get(NEWTON, PLAIN_LEAK[(1, 7)]).items()), names
     assert rss > 20  # the 4096x4096 shadow map alone is 64 MB
 
 
@@ -190,6 +198,8 @@ def test_exception_in_user_code_prints_only_the_users_traceback(mode):
     assert result.stats()["released_exit"] >= 12
 
 
+@pytest.mark.skipif(NEWTON < (1, 6), reason="Newton 1.5's headless ViewerGL has no num_frames: its examples "
+                    "ignore --num-frames there and run until killed, plain or not")
 def test_newton_example_runs_under_run():
     proc = subprocess.run(
         [sys.executable, "-m", "warp_gl_lifecycle", "run", "-m", "newton.examples", "basic_pendulum",
@@ -234,7 +244,8 @@ def test_unsupported_newton_is_left_untouched_with_one_warning():
     proc = run_python(code)
     assert "TRACKED False MANAGED False" in proc.stdout
     assert "INSTALLED False False" in proc.stdout
-    assert proc.stderr.count("Newton's viewer left unpatched: newton 1.8") == 1, proc.stderr
+    found = importlib.metadata.version("newton")  # whichever Newton is installed
+    assert proc.stderr.count(f"Newton's viewer left unpatched: newton {found} is not a tested version") == 1, proc.stderr
 
 
 def test_opting_out_leaves_newton_untouched():
@@ -287,23 +298,36 @@ KNOWN_NEWTON_FAILURES = {
 }
 
 
-def test_newtons_own_viewer_tests_under_run_fail_only_as_plain_newton_does():
-    """Newton's viewer tests (collected by pytest: 15 helper functions Newton's own runner calls
-    are reported as setup errors by pytest, with or without us) under ``run``."""
+def newtons_viewer_tests(under_run: bool) -> tuple[subprocess.CompletedProcess, set[str], int]:
+    """Newton's own viewer tests, under ``run`` or plain: the process, the tests failed, the count passed."""
     import newton  # noqa: PLC0415
 
     tests = sorted(str(p) for p in Path(newton.__file__).parent.joinpath("tests").glob("test_viewer_*.py"))
+    launcher = ["-m", "warp_gl_lifecycle", "run"] if under_run else []
     proc = subprocess.run(
-        [sys.executable, "-m", "warp_gl_lifecycle", "run", "-m", "pytest", *tests, "-q", "-rf",
-         "-p", "no:cacheprovider", "-p", "no:warp_gl_lifecycle"],
+        [sys.executable, *launcher, "-m", "pytest", *tests, "-q", "-rf", "-p", "no:cacheprovider",
+         "-p", "no:warp_gl_lifecycle"],
         cwd=ROOT, env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()},
         capture_output=True, text=True, timeout=TIMEOUT,
     )
     failed = {line.split("/tests/", 1)[1].split(" ")[0]
               for line in proc.stdout.splitlines() if line.startswith("FAILED ")}
-    assert failed <= KNOWN_NEWTON_FAILURES, proc.stdout[-3000:]
     summary = proc.stdout.strip().splitlines()[-1]
-    assert int(re.search(r"(\d+) passed", summary)[1]) >= 240, summary
+    return proc, failed, int(re.search(r"(\d+) passed", summary)[1])
+
+
+def test_newtons_own_viewer_tests_under_run_fail_only_as_plain_newton_does():
+    """Newton's viewer tests (collected by pytest: 15 helper functions Newton's own runner calls
+    are reported as setup errors by pytest, with or without us) under ``run``. Newton 1.8's are
+    compared with figures measured on plain Newton 1.8; another version's with a plain run of its own."""
+    proc, failed, passed = newtons_viewer_tests(under_run=True)
+    if NEWTON == (1, 8):
+        plain_failed, plain_passed = KNOWN_NEWTON_FAILURES, 240
+    else:  # llvmpipe's known failures pass now and then, with or without us: they count as passed
+        _, plain_failed, plain_passed = newtons_viewer_tests(under_run=False)
+        passed += len(failed & KNOWN_NEWTON_FAILURES)
+    assert failed <= plain_failed | KNOWN_NEWTON_FAILURES, proc.stdout[-3000:]
+    assert passed >= plain_passed, proc.stdout.strip().splitlines()[-1]
     assert "Exception ignored" not in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
 
 

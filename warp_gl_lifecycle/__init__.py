@@ -1,12 +1,15 @@
 """warp-gl-lifecycle: the OpenGL side of NVIDIA Warp, released exactly once, in the right context.
 
-Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and installs
+Importing the package registers the exit hook (see :mod:`warp_gl_lifecycle.registry`) and the
+after-fork guard (:mod:`warp_gl_lifecycle.forkguard`), and installs
 the drop-ins for Warp's own renderer (:mod:`warp_gl_lifecycle.warp_compat`) and, when Newton is
 imported, Newton's viewer (:mod:`warp_gl_lifecycle.newton_compat`) unless the environment sets
-``WARP_GL_LIFECYCLE=0``. It does not import ``pyglet.gl`` or create a GL context; GL-facing
-names are imported on first use.
+``WARP_GL_LIFECYCLE=0``. In a child process of ``run`` (``WARP_GL_LIFECYCLE_RUN=1``, see
+:mod:`warp_gl_lifecycle.children`) that has not imported Warp yet, the drop-ins are installed when it
+does. It does not import ``pyglet.gl`` or create a GL context; GL-facing names are imported on first use.
 """
 
+from . import forkguard  # noqa: F401 - the after-fork guard, before any GL use
 from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
 from .registry import registry as _registry
 
@@ -70,9 +73,20 @@ def _load_gl_hooks(context) -> None:
 
 def _install_at_import() -> None:
     import os  # noqa: PLC0415 - here, not at module level: the package's namespace is its API
+    import sys  # noqa: PLC0415
 
     if os.environ.get("WARP_GL_LIFECYCLE", "1").strip().lower() in ("0", "false", "no", "off"):
         return
+    if os.environ.get("WARP_GL_LIFECYCLE_RUN") == "1" and "warp" not in sys.modules:
+        from .when_imported import when_imported  # noqa: PLC0415
+
+        # A child process of `run` (see children.py): Warp's import would cost every child ~2 s.
+        when_imported("warp", lambda _warp: _install_now())
+        return
+    _install_now()
+
+
+def _install_now() -> None:
     try:
         from .dropins import install  # noqa: PLC0415
 

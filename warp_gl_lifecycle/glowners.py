@@ -1,5 +1,6 @@
-"""What the compat modules share: taking an upstream object's GL names into a GLResources, and the
-safe points they put at the start of an upstream frame and of an upstream renderer's creation.
+"""What the compat modules share: taking an upstream object's GL names into a GLResources, the
+safe points they put at the start of an upstream frame and of an upstream renderer's creation, and
+headless mode where no display exists.
 
 Knows nothing of Warp or Newton: callers name the attributes that hold names. Nothing here runs
 inside a finalizer (the compat modules release through :func:`~.registry.managed`, which defers
@@ -8,13 +9,15 @@ a collected owner to a safe point on the main thread).
 
 from __future__ import annotations
 
+import inspect
+import os
 import sys
 import threading
 from typing import Any, Callable, Iterable
 
-__all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "reopen_event_loop", "safe_point_at_creation", "take_registrations",
-           "take_window_objects"]
+__all__ = ["gl_name", "headless_without_display", "missing_attributes", "patch", "reopen_event_loop",
+           "safe_point_at_creation", "safe_point_first", "take_names", "take_programs", "take_registrations",
+           "take_window_objects", "use_headless_if_no_display"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -160,3 +163,43 @@ def patch(cls: type, name: str, wrap: Callable[[Callable], Callable]) -> Callabl
 def missing_attributes(classes: dict[str, type], required: dict[str, Iterable[str]]) -> list[str]:
     """``Class.attribute`` for each attribute in ``required`` that the class named lacks."""
     return [f"{name}.{attr}" for name, attrs in required.items() for attr in attrs if not hasattr(classes[name], attr)]
+
+
+def use_headless_if_no_display(requested: Any) -> bool:
+    """Switch pyglet to headless (EGL) when a renderer asks for ``headless=True`` on a machine
+    without a display: Linux, ``DISPLAY`` unset or empty, and pyglet's window platform not chosen
+    yet (``pyglet.window`` not imported: pyglet picks Xlib or headless once, at that import).
+
+    Upstream renderers import ``pyglet.graphics`` (which opens the X display for pyglet's shadow
+    window) before they read their ``headless`` argument, so without this they raise
+    ``NoSuchDisplayException`` there. Where a display exists, or ``requested`` is False or None
+    (pyglet's own option decides), nothing changes: real windows still open. Once switched, every
+    later pyglet window of the process is headless too (none could open without a display).
+    Returns whether it switched. Main thread, before the renderer's ``__init__`` runs.
+    """
+    if requested is not True or not sys.platform.startswith("linux") or os.environ.get("DISPLAY"):
+        return False
+    if "pyglet.window" in sys.modules:
+        return False
+    import pyglet  # noqa: PLC0415
+
+    if pyglet.options.get("headless"):
+        return False
+    pyglet.options["headless"] = True
+    return True
+
+
+def headless_without_display(init: Callable) -> Callable:
+    """``init`` (an upstream renderer's ``__init__`` with a ``headless`` argument) preceded by
+    :func:`use_headless_if_no_display` with the ``headless`` value it was called with."""
+    signature = inspect.signature(init)
+
+    def __init__(self, *args, **kwargs):
+        try:
+            requested = signature.bind(self, *args, **kwargs).arguments.get("headless")
+        except TypeError:  # a wrong call: upstream's __init__ reports it
+            requested = None
+        use_headless_if_no_display(requested)
+        init(self, *args, **kwargs)
+
+    return __init__

@@ -330,47 +330,14 @@ _hooks = PygletContexts()
 registry.use_hooks(_hooks)
 
 
-def _forget_contexts_after_fork() -> None:
-    """In a forked child: the parent's GL contexts are not usable here (EGL and GLX state belongs
-    to the parent process), and destroying them from the child, as pyglet does when an inherited
-    window is collected at exit, can hang in the driver. The child forgets them: inherited
-    windows count as closed, no context is current, queued names are the parent's business.
-
-    If the parent had used GL (a window, pyglet's shadow window, a current context), the child
-    cannot use it either: the driver's display connection is the parent's and its worker threads
-    (Mesa llvmpipe's rasterizer, a GPU driver's) do not exist in the child, so a context made
-    here hangs at its first draw, and again at exit. Making a pyglet context in such a child
-    (a window, a renderer) raises ``RuntimeError`` at once, naming fork and the fix; a child
-    that does not touch GL is unaffected. A parent that never used GL forks children that can.
-    """
-    import pyglet  # noqa: PLC0415
-    from pyglet.gl import base  # noqa: PLC0415
-
+def _forget_queued_after_fork() -> None:
+    """In a forked child: what the parent queued is the parent's (the parent's contexts are
+    forgotten by :mod:`.forkguard`, registered at package import)."""
     _dirty.clear()
-    inherited = [*pyglet.app.windows, getattr(gl, "_shadow_window", None)]
-    used_gl = gl.current_context is not None or any(window is not None for window in inherited)
-    for window in inherited:
-        if window is not None:
-            window._context = None  # what Window.close() leaves behind, without destroying
-    pyglet.app.windows.clear()
-    gl._shadow_window = None
-    gl.current_context = None
-    if used_gl and not getattr(base.Context.__init__, "refuses_after_fork", False):
-
-        def refuse_after_fork(self, *args, **kwargs):
-            raise RuntimeError(
-                "OpenGL cannot be used in a process forked from one that had used it (its driver's "
-                "display connection and worker threads stay with the parent; a context made here would "
-                "hang): start the process with multiprocessing.get_context(\"spawn\") or "
-                "multiprocessing.get_context(\"forkserver\") instead of fork"
-            )
-
-        refuse_after_fork.refuses_after_fork = True
-        base.Context.__init__ = refuse_after_fork  # every pyglet context (EGL, GLX, ...) starts here
 
 
 if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_contexts_after_fork)
+    os.register_at_fork(after_in_child=_forget_queued_after_fork)
 
 
 def readmit_window(window: Any) -> None:

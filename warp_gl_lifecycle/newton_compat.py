@@ -3,7 +3,7 @@
 :func:`install` (run by ``import warp_gl_lifecycle`` unless ``WARP_GL_LIFECYCLE=0``) does not
 import Newton: it waits for ``newton._src.viewer.viewer_gl`` to be imported (a post-import hook,
 :mod:`.when_imported`) and patches it then, or at once if it is imported already, after checking
-Newton's version (1.8 tested; another is left untouched with one logged warning) and that
+Newton's version (1.5 to 1.8 tested; another is left untouched with one logged warning) and that
 everything it patches is there:
 
 * ``ViewerGL``, its ``RendererGL`` and the helpers (``MeshGL``, ``LinesGL``, ``WireframeShapeGL``,
@@ -42,8 +42,8 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import (gl_name, missing_attributes, patch, safe_point_at_creation, safe_point_first, take_names,
-                       take_programs, take_registrations, take_window_objects)
+from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_at_creation,
+                       safe_point_first, take_names, take_programs, take_registrations, take_window_objects)
 from .registry import Reason, managed, registry, skip_warning_frames_in
 from .when_imported import cancel, when_imported
 
@@ -54,7 +54,7 @@ logger = logging.getLogger("warp_gl_lifecycle")
 VIEWER_MODULE = "newton._src.viewer.viewer_gl"
 OPENGL_MODULE = "newton._src.viewer.gl.opengl"
 #: Newton versions (major, minor) this drop-in is tested with.
-SUPPORTED = ((1, 8),)
+SUPPORTED = ((1, 5), (1, 6), (1, 7), (1, 8))
 
 # What install() patches or relies on, by class; checked against the installed Newton first.
 _REQUIRED = {
@@ -65,6 +65,12 @@ _REQUIRED = {
     "WireframeShapeGL": ("__init__", "destroy"),
     "MeshInstancerGL": ("__init__", "destroy", "__del__"),
 }
+# Newton 1.5 has neither MeshInstancerGL.destroy (an instancer is freed by its __del__; managed()
+# gives it the destroy() of 1.6 on, which ViewerGL's layer clearing calls when it exists) nor
+# ViewerGL._destroy_render_geometry. Every other difference between 1.5 and 1.8 is an attribute
+# that a version lacks (OIT buffers, index registrations, opacity buffers): read with getattr.
+_REQUIRED_1_5 = {**_REQUIRED, "ViewerGL": ("__init__", "close", "begin_frame"),
+                 "MeshInstancerGL": ("__init__", "__del__")}
 _HELPERS = ("MeshGL", "LinesGL", "WireframeShapeGL", "MeshInstancerGL")
 # Per helper class: its GL names by kind, and its CUDA-GL registrations.
 _HELPER_NAMES = {
@@ -117,14 +123,19 @@ def _classes() -> dict[str, type]:
     return classes
 
 
+def _minor(found: str | None) -> tuple[int, int]:
+    """(major, minor) of a version string; (0, 0) when it has none."""
+    match = re.match(r"(\d+)\.(\d+)", found or "")
+    return (int(match[1]), int(match[2])) if match else (0, 0)
+
+
 def version_supported() -> tuple[bool, str]:
     """Whether the installed Newton's version is one this drop-in is tested with, and why not.
     Does not import Newton."""
     found = version()
     if found is None:
         return False, "newton is not installed"
-    match = re.match(r"(\d+)\.(\d+)", found)
-    if match is None or (int(match[1]), int(match[2])) not in SUPPORTED:
+    if _minor(found) not in SUPPORTED:
         tested = ", ".join(f"{major}.{minor}" for major, minor in SUPPORTED)
         return False, f"newton {found} is not a tested version ({tested})"
     return True, f"newton {found}"
@@ -141,7 +152,7 @@ def supported() -> tuple[bool, str]:
         classes = _classes()
     except Exception as exc:  # noqa: BLE001 - any failure means "not supported", never a crash
         return False, f"Newton's OpenGL viewer could not be imported: {type(exc).__name__}: {exc}"
-    missing = missing_attributes(classes, _REQUIRED)
+    missing = missing_attributes(classes, _REQUIRED_1_5 if _minor(found) < (1, 6) else _REQUIRED)
     if missing:
         return False, f"newton {found} lacks {', '.join(missing)}"
     return True, f"newton {found}"
@@ -210,13 +221,14 @@ def _patch(adopt: bool) -> bool:
         # collection comes first; a helper Newton destroyed itself is not released again.
         managed(helper_cls, context=_helper_context, kind=f"newton {name}", release=_release_helper,
                 closers=("destroy",))
-        _state["helper_tables"][helper_cls] = (*_HELPER_NAMES[name], helper_cls._wgl_managed.originals["destroy"])
+        _state["helper_tables"][helper_cls] = (*_HELPER_NAMES[name], helper_cls._wgl_managed.originals.get("destroy"))
         restore.append(helper_cls._wgl_managed.restore)
     _state["viewer_close"] = viewer_cls._wgl_managed.originals["close"]
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]
     _state["renderer_cls"] = renderer_cls
     restore.append(patch(viewer_cls, "begin_frame", safe_point_first))
     restore.append(patch(viewer_cls, "__init__", safe_point_at_creation))
+    restore.append(patch(renderer_cls, "__init__", headless_without_display))  # headless=True with no display
     if "_wgl_fallback_recorded" not in renderer_cls.__dict__:  # passive, so it stays after uninstall
         patch(renderer_cls, "get_fallback_texture", _remember_fallback_context)
         renderer_cls._wgl_fallback_recorded = True
@@ -396,7 +408,8 @@ def _release_helper(helper: Any) -> None:
     names, registrations, newton_destroy = table
     resources = _resources(helper.__dict__["_wgl_tracked"].context)
     if resources is None:  # made with no pyglet context current (a mocked GL): Newton's own destroy
-        newton_destroy(helper)
+        if newton_destroy is not None:  # Newton 1.5's MeshInstancerGL has none
+            newton_destroy(helper)
         return
     take_registrations(helper, resources, registrations, _undo_registration)
     take_names(helper, resources, names)

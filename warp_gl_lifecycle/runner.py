@@ -98,6 +98,9 @@ def main(args) -> int:
               file=sys.stderr)
         return 2
     dropins.install()
+    from .children import cover_children  # noqa: PLC0415
+
+    cover_children()  # the program's child Python processes (spawn, forkserver, subprocess) too
     program = _program_module()
     try:
         if module is not None:

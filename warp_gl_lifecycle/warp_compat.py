@@ -42,8 +42,8 @@ import logging
 import os
 from typing import Any, Callable
 
-from .glowners import (gl_name, missing_attributes, patch, safe_point_at_creation, safe_point_first, take_names,
-                       take_window_objects)
+from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_at_creation,
+                       safe_point_first, take_names, take_window_objects)
 from .registry import Reason, managed, skip_warning_frames_in
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
@@ -219,7 +219,8 @@ def install() -> bool:
     # then it raises, as every GL path does once the renderer is released.
     restore.append(patch(renderer_cls, "update", lambda update: safe_point_first(_refuse_when_closed(update))))
     restore.append(patch(renderer_cls, "_switch_context", _refuse_when_closed))
-    restore.append(patch(renderer_cls, "__init__", safe_point_at_creation))
+    # creation: a safe point, then headless=True honoured where no display exists
+    restore.append(patch(renderer_cls, "__init__", lambda init: safe_point_at_creation(headless_without_display(init))))
     for name, wrap in (("__init__", _cpu_init), ("map", _cpu_map), ("unmap", _cpu_unmap)):
         restore.append(patch(buffer_cls, name, wrap))
     _state.update(installed=True, restore=restore)

@@ -68,7 +68,9 @@ def model():
 
 
 def viewer():
-    interop = newton.viewer.ViewerGL.CudaInterop  # every CUDA-GL path Newton has, on a CUDA device
+    interop = getattr(newton.viewer.ViewerGL, "CudaInterop", None)  # every CUDA-GL path Newton has, on CUDA
+    if interop is None:  # Newton 1.5: CUDA-GL interop is always on
+        return newton.viewer.ViewerGL(width=WIDTH, height=HEIGHT, headless=not DESKTOP)
     return newton.viewer.ViewerGL(width=WIDTH, height=HEIGHT, headless=not DESKTOP,
                                   enable_cuda_interop=interop.ALL if DEVICE.startswith("cuda") else interop.DYNAMIC_MESH)
 

@@ -1,0 +1,1 @@
+"""The directory ``run`` puts first on its child processes' PYTHONPATH: it holds their start-up ``sitecustomize``."""
