@@ -370,14 +370,19 @@ def test_subclasses_defined_after_restore_are_not_tracked():
 
     Renderer._wgl_managed.restore()
 
-    class After(Renderer):
-        pass
+    class After(Renderer):  # a user's renderer, with an __init__ of its own
+        def __init__(self):
+            super().__init__()
 
     class Deeper(Mine):
-        pass
+        def __init__(self):
+            super().__init__()
 
-    After(), Deeper(), Mine(), Renderer()
-    assert reg.live() == []
+    made = [After(), Deeper(), Mine(), Renderer()]
+    assert reg.live() == [] and reg.pending() == 0
+    del made
+    gc.collect()
+    assert reg.pending() == 0
     managed(Renderer, registry=reg)  # re-activated: all of them again
     kept = [After(), Deeper()]
     assert len(reg.live()) == 2
@@ -466,12 +471,12 @@ def test_a_filter_for_one_kind_does_not_decide_for_another():
 
 def test_always_for_one_kind_is_honoured_while_resource_warnings_are_ignored():
     reg = Registry()
-    owners = _owners(reg, ["warp ShapeInstancer", "OpenGLRenderer"])
+    owners = _owners(reg, ["OpenGLRenderer", "warp ShapeInstancer"])  # the instancer is newer: first
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("ignore", ResourceWarning)
         warnings.filterwarnings("always", message="unclosed OpenGLRenderer", category=ResourceWarning)
         reg.release_all()
-    assert [str(w.message).split(",")[0] for w in caught] == ["unclosed OpenGLRenderer #2"]
+    assert [str(w.message).split(",")[0] for w in caught] == ["unclosed OpenGLRenderer #1"]
     del owners
 
 
@@ -534,10 +539,8 @@ def test_tracemalloc_shows_only_the_users_allocation_frames(tmp_path, limit):
 # -- 12. no warning for what an upstream made for itself ------------------------------------------
 
 
-def test_warp_renderer_left_open_warns_once_for_the_renderer_only():
-    from conftest import run_scenario
-
-    result = run_scenario("warp_renderer_left_open.py", env={"PYTHONWARNINGS": "always::ResourceWarning"})
+def test_warp_renderer_left_open_warns_once_for_the_renderer_only(scenario):
+    result = scenario("warp_renderer_left_open.py", env={"PYTHONWARNINGS": "always::ResourceWarning"})
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("ResourceWarning: unclosed OpenGLRenderer") == 1, result.stderr
     assert "ShapeInstancer" not in result.stderr, result.stderr
