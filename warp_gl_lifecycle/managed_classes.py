@@ -128,7 +128,9 @@ class Managed:
         self.registry = registry
         self.context = context
         self.kind = kind
-        self.release = release
+        #: The root's one body when a ``release`` is given: called with the instance only (the
+        #: arguments of a user's closer call are for the class's own bodies, which it replaces).
+        self.release = None if release is None else _release_body(release)
         self.closers = closers
         self.active = True
         #: True when the bodies are the class's own (not a ``release`` given to managed()): they may
@@ -247,6 +249,7 @@ class Managed:
         if shown is not None:
             functools.update_wrapper(wrapper, shown)
         wrapper.__wrapped__ = body
+        wrapper.__name__ = name
         wrapper.__qualname__ = f"{klass.__qualname__}.{name}"
         wrapper._wgl_wrapper = True
         return wrapper
@@ -308,6 +311,14 @@ class Managed:
                 manager._bind_context(self, t)
 
         return __setstate__
+
+
+def _release_body(release: Callable[[Any], None]) -> Callable:
+    def release_body(owner, *_args, **_kwargs):
+        return release(owner)
+
+    release_body.__wrapped__ = release
+    return release_body
 
 
 def _closer(name: str, body: Callable | None, original: Callable | None) -> Callable:
@@ -380,7 +391,13 @@ def _subclasses(cls: type) -> list[type]:
 
 
 def _check_closers(cls: type, closers: Any, release: Any) -> tuple[str, ...]:
-    """``closers`` as a tuple of names of methods of ``cls``; ``TypeError`` naming the argument."""
+    """``closers`` as a tuple of names of methods of ``cls``; ``TypeError`` naming the argument.
+    A name the class lacks is refused only when named on purpose: the default ``close`` of a
+    class that frees in ``__del__`` alone, or any closer when ``release`` is given, is added."""
+    if closers is None:
+        closers, named = ("close",), False
+    else:
+        named = release is None
     if isinstance(closers, str) or not isinstance(closers, (tuple, list)) or not closers \
             or not all(isinstance(n, str) and n.isidentifier() for n in closers):
         raise TypeError(f"closers must be a non-empty tuple of method names, got {closers!r}")
@@ -390,7 +407,7 @@ def _check_closers(cls: type, closers: Any, release: Any) -> tuple[str, ...]:
     for name in closers:
         found = inspect.getattr_static(cls, name, _MISSING)
         if found is _MISSING:
-            if release is not None:
+            if not named:
                 continue  # managed() adds it: the way to release an instance now
             raise TypeError(f"closers: {cls.__name__} has no method {name!r}")
         if not isinstance(found, types.FunctionType):
@@ -406,7 +423,7 @@ def managed(
     context: Callable[[Any], Any] | None = None,
     kind: str | None = None,
     release: Callable[[Any], None] | None = None,
-    closers: tuple[str, ...] = ("close",),
+    closers: tuple[str, ...] | None = None,
 ) -> Any:
     """Make a class written in the legacy style (cleanup in ``close()``/``__del__``) release safely.
 
@@ -437,7 +454,8 @@ def managed(
     or cannot be weakly referenced is refused with ``TypeError``. ``closers`` names the methods by
     which users already free an instance (default ``close``; e.g. ``("destroy",)`` or ``("close",
     "destroy")``): each must be a plain method of the class (a property, attribute, static method
-    or missing name is refused with ``TypeError``; with ``release`` given, a missing one is added);
+    or missing name is refused with ``TypeError``; the default ``close``, and any name when
+    ``release`` is given, is added when the class lacks it);
     each is wrapped as ``close`` is, so the instance is released once whichever is called.
 
     Contexts: a class's own bodies may make GL calls of their own, so they run only with their

@@ -302,6 +302,7 @@ class Registry:
         deadline = None
         for _ in range(_MAX_ROUNDS):
             batch = self._batch()
+            self._warn_now, self._debug_now = could_show(), logger.isEnabledFor(logging.DEBUG)
             count, error = self._run_in_order(batch, None, claim=True) if batch else (0, None)
             released += count
             interrupted = interrupted or error
@@ -355,6 +356,7 @@ class Registry:
             return 0
         count, interrupted = 0, None
         if self._deferred:
+            self._warn_now, self._debug_now = could_show(), logger.isEnabledFor(logging.DEBUG)
             with _HeldSignals(self) as held:
                 count, interrupted = self._run_in_order(list(self._deferred.values()), _GC, claim=True)
             interrupted = interrupted or held.raised()
@@ -527,8 +529,6 @@ class Registry:
         interrupted, count = None, 0
         active, target, activation = None, None, None
         current = self._current
-        self._warn_now = could_show()
-        self._debug_now = logger.isEnabledFor(logging.DEBUG)
         try:
             for t, owner, label in items:
                 deferred = label != "exit" and claim
