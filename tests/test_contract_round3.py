@@ -544,3 +544,26 @@ def test_warp_renderer_left_open_warns_once_for_the_renderer_only(scenario):
     assert result.returncode == 0, result.stderr
     assert result.stderr.count("ResourceWarning: unclosed OpenGLRenderer") == 1, result.stderr
     assert "ShapeInstancer" not in result.stderr, result.stderr
+
+
+# -- what inspect sees (Newton's own tests read ViewerGL's signature) -----------------------------
+
+
+def test_a_managed_class_keeps_its_signature():
+    import inspect
+
+    class Viewer:
+        def __init__(self, width=640, *, vsync=False):
+            pass
+
+        def close(self):
+            pass
+
+    class Plain:
+        def close(self):
+            pass
+
+    before = [inspect.signature(Viewer), inspect.signature(Plain)]
+    managed(Viewer, registry=Registry())
+    managed(Plain, registry=Registry())
+    assert [inspect.signature(Viewer), inspect.signature(Plain)] == before

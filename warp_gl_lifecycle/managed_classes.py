@@ -213,6 +213,7 @@ class Managed:
                 if isinstance(function, types.FunctionType) and not _is_wrapper(function):
                     setattr(klass, name, self._wrapper(name, function, klass))
             if klass is self.cls:
+                self._sign_new()  # a dataclass may have given the root its __init__ since
                 break
         cls._wgl_prepared = self
 
@@ -231,8 +232,21 @@ class Managed:
                 continue  # nothing to catch: the instance is built when __new__ returns
             setattr(cls, name, self._wrapper(name, function, cls))
         original_new = self.originals.get("__new__")
-        cls.__new__ = staticmethod(self._new(original_new.__func__ if isinstance(original_new, staticmethod)
-                                             else original_new))
+        original_new = original_new.__func__ if isinstance(original_new, staticmethod) else original_new
+        cls.__new__ = staticmethod(self._new(original_new))
+        self._sign_new()
+
+    def _sign_new(self) -> None:
+        """``inspect.signature(cls)`` reads the root's ``__new__`` first: let it find what the
+        class's own ``__new__``, else its ``__init__``, takes (followed through ``__wrapped__``)."""
+        new = self.cls.__dict__["__new__"].__func__
+        shown = self.originals.get("__new__") or _body_of(self.cls.__dict__.get("__init__")) \
+            or _body_of(getattr(self.cls, "__init__"))
+        shown = shown.__func__ if isinstance(shown, staticmethod) else shown
+        if isinstance(shown, types.FunctionType):
+            new.__wrapped__ = shown
+        else:  # object.__init__: no arguments
+            new.__signature__ = inspect.Signature([inspect.Parameter("cls", inspect.Parameter.POSITIONAL_ONLY)])
 
     def _wrapper(self, name: str, body: Any, klass: type, original: Any = None) -> Callable:
         if name == "__init__":

@@ -57,21 +57,8 @@ import weakref
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Protocol
 
-__all__ = [
-    "ContextHooks",
-    "Reason",
-    "Registry",
-    "Managed",
-    "Tracked",
-    "live",
-    "managed",
-    "registry",
-    "release_all",
-    "pending",
-    "run_deferred",
-    "stats",
-    "track",
-]
+__all__ = ["ContextHooks", "Reason", "Registry", "Managed", "Tracked", "live", "managed", "registry", "release_all",
+           "pending", "run_deferred", "skip_warning_frames_in", "stats", "track"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
 _new_ref = weakref.ref.__new__
