@@ -102,6 +102,8 @@ def _release_managed(owner: Any) -> None:
                 first_error = first_error or exc
     finally:
         t.running = None
+        if not t.waiting:
+            t.outcome = None  # nobody will read it: keep no reference to the value
     if first_error is not None:
         raise first_error
 
