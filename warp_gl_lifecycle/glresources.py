@@ -283,12 +283,13 @@ class PygletContexts:
         """Make ``context`` (or a live sibling of its object space) current; restore after.
 
         Yields the context made current, or None when nothing of its object space is alive (its
-        names died with it). A key that is not a pyglet context is a plain label: nothing to do.
+        names died with it). A key that is not a pyglet context is a plain label: nothing to do,
+        and the label itself is yielded (it counts as current: what is released under it runs).
         """
         if context is gl.current_context and context.canvas is not None:
             return contextlib.nullcontext(context)  # nothing to switch: the common case
         if not isinstance(context, Context):
-            return contextlib.nullcontext(None)
+            return contextlib.nullcontext(context)
         return self._switched(context)
 
     def current(self) -> Any:

@@ -40,6 +40,7 @@ import gc
 import importlib
 import logging
 import os
+import sys
 from typing import Any, Callable
 
 from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_at_creation,
@@ -214,6 +215,7 @@ def install() -> bool:
     managed(renderer_cls, context=_renderer_context, kind="OpenGLRenderer", release=_release_renderer)
     managed(instancer_cls, context=_instancer_context, kind="warp ShapeInstancer", release=_release_instancer)
     _state["renderer_close"] = renderer_cls._wgl_managed.originals["close"]  # Warp's own close()
+    _state["renderer_cls"] = renderer_cls
     restore = [renderer_cls._wgl_managed.restore, instancer_cls._wgl_managed.restore]
     # A frame starts with a safe point, which may release this very renderer (closed on a worker):
     # then it raises, as every GL path does once the renderer is released.
@@ -257,7 +259,7 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
         for instancer in _instancers_of(renderer):
             if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
                 owned.add(id(instancer))
-                instancer_cls._wgl_managed.adopt(instancer, context=context)
+                instancer_cls._wgl_managed.adopt(instancer, context=context).warn = False  # the renderer's own
     for instancer in found:
         if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
             shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
@@ -291,10 +293,25 @@ def _renderer_context(renderer: Any) -> Any:
 
 def _instancer_context(instancer: Any) -> Any:
     """A new instancer's context: the current one (Warp makes its VAO there). Adoption at install
-    passes its renderer's, or its shader's, instead."""
+    passes its renderer's, or its shader's, instead. An instancer a renderer made for itself (its
+    axis, one per shape kind drawn) is the renderer's to free, not the user's to close: it is
+    released without a ResourceWarning (the renderer left open has one)."""
     from . import glresources  # noqa: PLC0415
 
+    if _made_by_a_renderer():
+        instancer.__dict__["_wgl_tracked"].warn = False
     return glresources.gl.current_context
+
+
+def _made_by_a_renderer(depth: int = 12) -> bool:
+    """Whether a method of a Warp ``OpenGLRenderer`` is among the callers (a few frames up)."""
+    renderer_cls = _state.get("renderer_cls")
+    frame = sys._getframe(2)
+    while frame is not None and depth > 0:
+        if renderer_cls is not None and isinstance(frame.f_locals.get("self"), renderer_cls):
+            return True
+        frame, depth = frame.f_back, depth - 1
+    return False
 
 
 # -- releases (main thread, the owner's context, or a live sibling of its object space, current) ----
