@@ -50,6 +50,8 @@ import weakref
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Protocol
 
+from .sites import capture as _capture_site
+
 __all__ = [
     "ContextHooks",
     "Reason",
@@ -70,6 +72,7 @@ logger = logging.getLogger("warp_gl_lifecycle")
 _new_ref = weakref.ref.__new__
 _get_ident = _thread.get_ident
 _is_tracing = _tracemalloc.is_tracing
+_getframe = sys._getframe
 
 
 class Reason(enum.Enum):
@@ -122,7 +125,10 @@ class Tracked(weakref.ref):
     collected owner of a :func:`managed` class waits for its deferred release.
     """
 
-    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "_registry", "__weakref__")
+    # site: where the user's code made the owner; parent: the record of the upstream owner that made
+    # it for itself, or None (both from sites.capture, read by diagnostics).
+    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "site", "parent", "_registry",
+                 "__weakref__")
 
     @property
     def description(self) -> str:
@@ -199,6 +205,7 @@ class Registry:
         self._main_thread = threading.main_thread()
         self._main_ident = self._main_thread.ident
         self._counts = {"close": 0, "gc": 0, "exit": 0, "errors": 0}
+        self._on_collected = self._collected  # bound once: track() is the hot path
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -225,8 +232,9 @@ class Registry:
         """
         if not callable(release):
             raise TypeError(f"release must be callable, got {type(release).__name__}")
-        _check_description(kind, name, warn)
-        return self._add(Tracked, owner, self._collected, release, context, kind, name, warn)
+        if kind is not None or name is not None or warn.__class__ is not bool:  # the common call skips the checks
+            _check_description(kind, name, warn)
+        return self._add(Tracked, owner, self._on_collected, release, context, kind, name, warn)
 
     def live(self) -> list[Tracked]:
         """The owners still tracked, oldest first."""
@@ -346,6 +354,7 @@ class Registry:
         t.name = name
         t.warn = warn
         t.allocated = _allocation_site(owner) if _is_tracing() else None
+        t.site, t.parent = _capture_site(_getframe(2), _record_of)  # from track()'s or _track_managed()'s caller
         t._registry = self
         if context is not None:
             self._use_context(context)
@@ -842,6 +851,7 @@ class Managed:
         t = _record_of(instance)
         if t is None:
             t = self.registry._track_managed(instance, self.kind, self.legacy)
+            t.site = t.parent = None  # made before its class was managed: where is not known
             instance.__dict__["_wgl_tracked"] = t
             if context is not None:
                 self.registry._set_context(t, context)

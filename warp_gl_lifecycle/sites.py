@@ -1,0 +1,130 @@
+"""Where the user's code made an owner: its first calling frame outside this package and the libraries
+the package wraps (Warp, pyglet, Newton), and the owner an upstream object was made by, if any.
+
+The registry calls :func:`capture` once per tracked owner (on whatever thread tracks it); it must
+be cheap, so it keeps only a code object and an instruction offset (never a frame, whose locals
+would keep the owner alive), and the line number is worked out when a report asks
+(:func:`line_of`). Nothing here imports anything on the hot path, and nothing knows of GL.
+
+Which frames are skipped is decided per file, once, and cached by file name: the package's own
+modules (except its programs ``demo`` and ``bench``, which use the package as any user does) and
+the installed ``warp``, ``pyglet`` and ``newton`` packages.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import Any, Callable
+
+__all__ = ["Site", "capture", "file_line", "line_of", "library_frame"]
+
+_getframe = sys._getframe
+
+#: Top-level packages whose frames a creation site skips, besides this package's own.
+UPSTREAM = ("warp", "pyglet", "newton")
+#: Modules of this package that are programs using it (their frames are the user's).
+_PROGRAMS = ("demo", "bench")
+
+_PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
+# co_filename -> 0: the user's, 1: this package's, 2: an upstream library's. Written on a miss
+# from any thread (a dict item store is atomic; two threads computing one verdict agree).
+_verdicts: dict[str, int] = {}
+_upstream_dirs: list[tuple[str, ...]] = []
+
+#: A creation site: (code object, instruction offset) of the user's frame; see :func:`line_of`.
+Site = tuple
+
+
+def _upstream() -> tuple[str, ...]:
+    """The folders of the installed upstream packages (found once, without importing them)."""
+    if not _upstream_dirs:
+        import importlib.util  # noqa: PLC0415 - once, on the first unknown file
+
+        folders = []
+        for name in UPSTREAM:
+            try:
+                spec = importlib.util.find_spec(name)
+            except (ImportError, ValueError):
+                spec = None
+            for location in getattr(spec, "submodule_search_locations", None) or ():
+                folders.append(os.path.join(os.path.abspath(location), ""))
+        _upstream_dirs.append(tuple(folders))
+    return _upstream_dirs[0]
+
+
+def _verdict(filename: str) -> int:
+    path = os.path.abspath(filename) if filename and not filename.startswith("<") else filename
+    if path.startswith(_PACKAGE):
+        module = path[len(_PACKAGE):].split(os.sep, 1)[0]
+        verdict = 0 if os.path.splitext(module)[0] in _PROGRAMS else 1
+    else:
+        verdict = 2 if path.startswith(_upstream()) else 0
+    _verdicts[filename] = verdict
+    return verdict
+
+
+def library_frame(filename: str) -> bool:
+    """True for a file of this package (not its programs) or of an upstream library."""
+    verdict = _verdicts.get(filename)
+    return bool(verdict if verdict is not None else _verdict(filename))
+
+
+def capture(frame: Any, record_of: Callable[[Any], Any]) -> tuple[Site | None, Any]:
+    """``(site, parent)`` for an owner being tracked by the code running in ``frame``.
+
+    ``site`` is the first frame, from ``frame`` outwards, outside this package and the upstream
+    libraries, as ``(code, offset)``; None when there is none (an owner made from a callback the
+    upstream library runs with no user frame below it). ``parent`` is the record
+    (``record_of(self)``) of the innermost live owner that is ``self`` in an upstream library's
+    frame on the way: the Warp renderer that makes its own instancers, the Newton viewer that
+    makes its helpers. Frames of this package are never asked (its owners are the user's).
+    """
+    code = frame.f_code
+    if _verdicts.get(code.co_filename) == 0:  # the common case: tracked right from the user's code
+        return (code, frame.f_lasti), None
+    verdicts = _verdicts
+    parent = None
+    while frame is not None:
+        code = frame.f_code
+        verdict = verdicts.get(code.co_filename)
+        if verdict is None:
+            verdict = _verdict(code.co_filename)
+        if not verdict:
+            return (code, frame.f_lasti), parent
+        if verdict == 2 and parent is None and code.co_argcount and code.co_varnames[0] == "self":
+            record = record_of(frame.f_locals.get("self"))
+            if record is not None and record.alive:
+                parent = record
+        frame = frame.f_back
+    return None, parent
+
+
+def line_of(site: Site | None) -> tuple[str, int] | None:
+    """``(filename, line)`` of a site recorded by :func:`capture`; None for none."""
+    if site is None:
+        return None
+    code, offset = site
+    line = code.co_firstlineno
+    for start, end, number in code.co_lines():
+        if start <= offset < end:
+            if number is not None:
+                line = number
+            break
+    return code.co_filename, line
+
+
+def file_line(site: Site | None) -> str:
+    """``file:line`` of a site (the file as given, relative to the working folder when inside
+    it), or ``unknown`` for none."""
+    where = line_of(site)
+    if where is None:
+        return "unknown"
+    filename, line = where
+    try:
+        relative = os.path.relpath(filename)
+        if not relative.startswith(os.pardir):
+            filename = relative
+    except ValueError:  # another drive (Windows)
+        pass
+    return f"{filename}:{line}"
