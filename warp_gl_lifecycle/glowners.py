@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Iterable
 
-__all__ = ["gl_name", "missing_attributes", "patch", "safe_point_first", "take_names", "take_programs",
-           "take_registrations"]
+__all__ = ["HOLDINGS", "gl_name", "missing_attributes", "names_in", "patch", "program_ids", "safe_point_first",
+           "take_names", "take_programs", "take_registrations"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -32,6 +32,30 @@ def take_names(owner: Any, resources: Any, names_by_kind: dict[str, Iterable[str
             if name is not None:
                 names.append(name)
                 setattr(owner, attribute, None)
+
+
+#: What an owner of a class given to ``managed(release=...)`` holds now, by kind (as
+#: :func:`names_in` gives it), without taking anything: keyed by that ``release`` function. The
+#: compat modules fill it; :mod:`.diagnostics` reads it. Main thread.
+HOLDINGS: dict[Callable[[Any], None], Callable[[Any], dict[str, list[int]]]] = {}
+
+
+def names_in(owner: Any, names_by_kind: dict[str, Iterable[str]], into: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """The GL names held in ``owner``'s attributes, by kind (what :func:`take_names` would take),
+    added to ``into`` (a new dict by default); nothing is changed."""
+    held = {} if into is None else into
+    for kind, attributes in names_by_kind.items():
+        names = held.setdefault(kind, [])
+        for attribute in attributes:
+            name = gl_name(getattr(owner, attribute, None))
+            if name is not None:
+                names.append(name)
+    return held
+
+
+def program_ids(programs: Iterable[Any]) -> list[int]:
+    """The names of pyglet ``ShaderProgram`` objects (None entries and deleted programs skipped)."""
+    return [int(program.id) for program in programs if program is not None and getattr(program, "id", None)]
 
 
 def take_programs(owner: Any, resources: Any, attributes: Iterable[str], program_attribute: str | None = None) -> None:

@@ -1,0 +1,406 @@
+"""What the live owners are, where the user's code made them, in which context, and what GL memory they hold:
+a report a person reads (:func:`report`) and numbers a test or dashboard reads every frame (:func:`counts`).
+
+The registry records, for each owner, where it was made (:mod:`.sites`) and the upstream owner that
+made it for itself, if any; this module asks the GL layer what each owner holds: an owner released
+through a :class:`~.glresources.GLResources` says so itself, an upstream class given to
+``managed(release=...)`` through :data:`~.glowners.HOLDINGS` (filled by the compat modules, looked up
+from ``type(owner)`` at call time). Byte sizes come from GL itself (``GL_BUFFER_SIZE``, the texture
+level parameters, the renderbuffer sizes), asked through a live context of the names' object space;
+vertex arrays and framebuffers are counted, not sized.
+
+Main thread; nothing here changes an owner or deletes a name. Without a GL context made in this
+process (pyglet's GL never imported) there is nothing to size and ``bytes`` are 0.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Iterable
+
+from .registry import Tracked, registry
+from .sites import file_line
+
+__all__ = ["KINDS", "OwnerReport", "counts", "leak_message", "owners", "report"]
+
+#: The kinds of GL names an owner can hold, in report order.
+KINDS = ("buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs")
+_SIZED = ("buffers", "textures", "renderbuffers")
+_WORDS = {"buffers": "buffer", "textures": "texture", "renderbuffers": "renderbuffer", "vaos": "vertex array",
+          "framebuffers": "framebuffer", "programs": "program"}
+
+
+@dataclass
+class OwnerReport:
+    """One live owner as :func:`owners` sees it.
+
+    ``site``: ``file:line`` of the user's code that made it (``unknown``: made before the package
+    was installed, or with no user frame below). ``context``: which window's context its names live
+    in, and whether it is still alive. ``names``: the GL names it holds, by kind (vertex arrays and
+    framebuffers of a context that is gone died with it and are not listed). ``bytes``: by sized
+    kind, what GL reports for the names it holds; None where GL cannot tell (no live context of the
+    names' object space). ``children``: owners an upstream object made for itself (a Warp renderer's
+    instancers, a Newton viewer's renderer and helpers), newest last.
+    """
+
+    seq: int
+    kind: str
+    description: str
+    site: str
+    context: str
+    context_alive: bool | None
+    names: dict[str, list[int]]
+    bytes: dict[str, int] | None
+    made_by: str | None = None
+    children: list["OwnerReport"] = field(default_factory=list)
+
+    def walk(self) -> Iterable["OwnerReport"]:
+        """This owner, then its children's walks."""
+        yield self
+        for child in self.children:
+            yield from child.walk()
+
+
+def _kind(t: Tracked) -> str:
+    return t.kind if isinstance(t.kind, str) else t.kind.__name__
+
+
+def _gl() -> Any:
+    """``glresources`` once the GL layer is loaded (a context was made), else None: this module
+    never imports pyglet's GL itself (that would open a display)."""
+    return sys.modules.get("warp_gl_lifecycle.glresources")
+
+
+def holdings(t: Tracked) -> dict[str, list[int]]:
+    """The GL names ``t``'s owner holds now, by kind (empty for an owner the GL layer knows
+    nothing of, or one already released)."""
+    owner = t()
+    if owner is None or not t.alive:
+        return {}
+    resources = getattr(t.release, "__self__", None)
+    glresources = _gl()
+    if glresources is not None and isinstance(resources, glresources.GLResources):
+        return resources.names()
+    from .glowners import HOLDINGS  # noqa: PLC0415
+
+    for klass in type(owner).__mro__:
+        manager = klass.__dict__.get("_wgl_managed")
+        if manager is not None and manager.parent is None:
+            function = HOLDINGS.get(manager.bodies.get(manager.closers[0]))
+            return function(owner) if function is not None else {}
+    return {}
+
+
+# -- contexts ---------------------------------------------------------------------------------------
+
+
+def _context_text(context: Any) -> tuple[str, bool | None]:
+    """``window 'caption' (open)``, ``a closed window's context (gone)``, or the key as a label."""
+    if context is None:
+        return "no context", None
+    glresources = _gl()
+    if glresources is None or not isinstance(context, glresources.Context):
+        return f"context {context!r}", None
+    if not glresources.is_alive(context):
+        sibling = glresources.stand_in(context)
+        shared = ", its shared names live on in a sibling context" if sibling is not None else ""
+        return f"a closed window's context (gone{shared})", False
+    import pyglet  # noqa: PLC0415
+
+    canvas = context.canvas
+    window = next((w for w in list(pyglet.app.windows) if getattr(w, "_context", None) is context), None)
+    shadow = getattr(glresources.gl, "_shadow_window", None)
+    if window is None and shadow is not None and shadow.context is context:
+        return "pyglet's shadow window (open)", True
+    caption = getattr(window, "caption", None) if window is not None else None
+    if caption is None:
+        return f"context of {type(canvas).__name__} (open)", True
+    return f"window {caption!r} (open)", True
+
+
+# -- sizes ------------------------------------------------------------------------------------------
+
+
+class _Sizer:
+    """Asks GL for the size of names, with a live context of their object space current (switched
+    to only when needed, and the previous one made current again by :meth:`done`)."""
+
+    def __init__(self, glresources: Any) -> None:
+        self.glr = glresources
+        self.gl = glresources.gl
+        self.previous = self.gl.current_context
+        self.ready: dict[int, Any] = {}  # id(object space) -> the context made current for it, or None
+
+    def use(self, context: Any) -> bool:
+        """Make a live context of ``context``'s object space current; False when there is none."""
+        space = context.object_space
+        if id(space) not in self.ready:
+            current = self.gl.current_context
+            if current is not None and current.object_space is space and current.canvas is not None:
+                target = current
+            else:
+                target = self.glr.stand_in(context)
+            self.ready[id(space)] = target
+        target = self.ready[id(space)]
+        if target is None:
+            return False
+        if self.gl.current_context is not target:
+            target.set_current()
+        return True
+
+    def done(self) -> None:
+        previous = self.previous
+        if previous is not None and self.gl.current_context is not previous and self.glr.is_alive(previous):
+            previous.set_current()
+
+    def sizes(self, names: dict[str, list[int]]) -> dict[str, int]:
+        """Bytes by sized kind; names GL does not know as that kind count 0."""
+        gl, value = self.gl, self.gl.GLint()
+        result = {}
+        total = 0
+        for name in names.get("buffers", ()):
+            if gl.glIsBuffer(name):
+                gl.glGetNamedBufferParameteriv(name, gl.GL_BUFFER_SIZE, value)
+                total += value.value
+        result["buffers"] = total
+        result["textures"] = sum(self._texture_bytes(name, value) for name in names.get("textures", ())
+                                 if gl.glIsTexture(name))
+        total = 0
+        for name in names.get("renderbuffers", ()):
+            if gl.glIsRenderbuffer(name):
+                total += self._renderbuffer_bytes(name, value)
+        result["renderbuffers"] = total
+        return result
+
+    def _texture_bytes(self, name: int, value: Any) -> int:
+        gl = self.gl
+        get = gl.glGetTextureLevelParameteriv
+        total = 0
+        for level in range(16):
+            get(name, level, gl.GL_TEXTURE_WIDTH, value)
+            width = value.value
+            if width <= 0:
+                break
+            get(name, level, gl.GL_TEXTURE_COMPRESSED, value)
+            if value.value:
+                get(name, level, gl.GL_TEXTURE_COMPRESSED_IMAGE_SIZE, value)
+                total += value.value
+                continue
+            get(name, level, gl.GL_TEXTURE_HEIGHT, value)
+            height = max(value.value, 1)
+            get(name, level, gl.GL_TEXTURE_DEPTH, value)
+            depth = max(value.value, 1)
+            get(name, level, gl.GL_TEXTURE_SAMPLES, value)
+            samples = max(value.value, 1)
+            bits = 0
+            for component in _TEXTURE_BITS:
+                get(name, level, getattr(gl, component), value)
+                bits += value.value
+            total += width * height * depth * samples * bits // 8
+        return total
+
+    def _renderbuffer_bytes(self, name: int, value: Any) -> int:
+        gl = self.gl
+        get = gl.glGetNamedRenderbufferParameteriv
+        get(name, gl.GL_RENDERBUFFER_WIDTH, value)
+        width = value.value
+        get(name, gl.GL_RENDERBUFFER_HEIGHT, value)
+        height = value.value
+        get(name, gl.GL_RENDERBUFFER_SAMPLES, value)
+        samples = max(value.value, 1)
+        bits = 0
+        for component in _RENDERBUFFER_BITS:
+            get(name, getattr(gl, component), value)
+            bits += value.value
+        return width * height * samples * bits // 8
+
+
+_TEXTURE_BITS = ("GL_TEXTURE_RED_SIZE", "GL_TEXTURE_GREEN_SIZE", "GL_TEXTURE_BLUE_SIZE", "GL_TEXTURE_ALPHA_SIZE",
+                 "GL_TEXTURE_DEPTH_SIZE", "GL_TEXTURE_STENCIL_SIZE")
+_RENDERBUFFER_BITS = ("GL_RENDERBUFFER_RED_SIZE", "GL_RENDERBUFFER_GREEN_SIZE", "GL_RENDERBUFFER_BLUE_SIZE",
+                      "GL_RENDERBUFFER_ALPHA_SIZE", "GL_RENDERBUFFER_DEPTH_SIZE", "GL_RENDERBUFFER_STENCIL_SIZE")
+
+
+def _measure(records: list[Tracked], sized: bool) -> list[tuple[Tracked, dict[str, list[int]], dict[str, int] | None]]:
+    """Each record with the names its owner holds (per-context kinds dropped when their context
+    is gone) and, if ``sized``, their bytes (None where no live context of their space exists)."""
+    glresources = _gl()
+    sizer = _Sizer(glresources) if sized and glresources is not None else None
+    measured = []
+    try:
+        for t in records:
+            names = holdings(t)
+            context = t.context
+            is_context = glresources is not None and isinstance(context, glresources.Context)
+            if is_context and not glresources.is_alive(context):
+                names = {kind: held for kind, held in names.items() if kind not in ("vaos", "framebuffers")}
+            size = None
+            if sizer is not None and is_context and any(names.get(kind) for kind in _SIZED):
+                try:
+                    size = sizer.sizes(names) if sizer.use(context) else None
+                except Exception:  # noqa: BLE001 - a report never fails because GL would not say
+                    size = None
+            elif sized:
+                size = {kind: 0 for kind in _SIZED} if not any(names.get(kind) for kind in _SIZED) else None
+            measured.append((t, names, size))
+    finally:
+        if sizer is not None:
+            sizer.done()
+    return measured
+
+
+# -- the report -------------------------------------------------------------------------------------
+
+
+def owners(records: Iterable[Tracked] | None = None, *, sized: bool = True) -> list[OwnerReport]:
+    """The live owners (``records``: these, default every live one), as trees: each owner an
+    upstream object made for itself under that object, the rest at the top, oldest first.
+    ``sized``: ask GL for byte sizes (a context switch per object space, at most)."""
+    records = sorted(registry.live() if records is None else list(records), key=lambda t: t.seq)
+    reports: dict[int, OwnerReport] = {}
+    for t, names, size in _measure(records, sized):
+        context, alive = _context_text(t.context)
+        parent = t.parent
+        reports[t.seq] = OwnerReport(
+            seq=t.seq, kind=_kind(t), description=t.description, site=file_line(t.site), context=context,
+            context_alive=alive, names={kind: names[kind] for kind in KINDS if names.get(kind)}, bytes=size,
+            made_by=parent.description if parent is not None else None)
+    roots = []
+    for t in records:
+        report_ = reports[t.seq]
+        parent = _shown_parent(t, reports)
+        if parent is not None:
+            parent.children.append(report_)
+        else:
+            roots.append(report_)
+    return roots
+
+
+def _shown_parent(t: Tracked, reports: dict[int, OwnerReport]) -> OwnerReport | None:
+    parent = t.parent
+    while parent is not None:
+        if parent.seq in reports:
+            return reports[parent.seq]
+        parent = parent.parent
+    return None
+
+
+def _mib(count: int) -> str:
+    if count >= 1 << 20:
+        return f"{count / (1 << 20):.1f} MiB"
+    if count >= 1 << 10:
+        return f"{count / (1 << 10):.1f} KiB"
+    return f"{count} B"
+
+
+def _holds_text(owner: OwnerReport) -> str:
+    parts = []
+    for kind in KINDS:
+        held = owner.names.get(kind)
+        if not held:
+            continue
+        word = _WORDS[kind] + ("s" if len(held) != 1 else "")
+        text = f"{len(held)} {word}"
+        if kind in _SIZED and owner.bytes is not None and owner.bytes.get(kind):
+            text += f" ({_mib(owner.bytes[kind])})"
+        parts.append(text)
+    return ", ".join(parts) if parts else "no GL names"
+
+
+def _lines(owner: OwnerReport, indent: str) -> list[str]:
+    lines = [f"{indent}{owner.description}  made at {owner.site}  in {owner.context}",
+             f"{indent}    holds {_holds_text(owner)}"]
+    if owner.children:
+        lines.append(f"{indent}    made for itself:")
+        for child in owner.children:
+            lines += _lines(child, indent + "      ")
+    return lines
+
+
+def format_owners(roots: list[OwnerReport], title: str) -> str:
+    """The text :func:`report` prints: ``title``, then the owners grouped by kind (with counts)."""
+    every = [owner for root in roots for owner in root.walk()]
+    if not every:
+        return f"{title}: none"
+    totals = _totals(every)
+    lines = [f"{title}: {len(every)} owner{'s' if len(every) != 1 else ''} "
+             f"({len(roots)} made by the user's code), holding {_totals_text(totals)}"]
+    by_kind: dict[str, list[OwnerReport]] = {}
+    for root in roots:
+        by_kind.setdefault(root.kind, []).append(root)
+    for kind, group in by_kind.items():
+        made = sum(len(list(root.walk())) - 1 for root in group)
+        extra = f" (+{made} they made for themselves)" if made else ""
+        lines.append(f"{kind} x{len(group)}{extra}:")
+        for root in group:
+            lines += _lines(root, "  ")
+    return "\n".join(lines)
+
+
+def _totals(every: list[OwnerReport]) -> dict[str, Any]:
+    names = {kind: sum(len(o.names.get(kind, ())) for o in every) for kind in KINDS}
+    known = [o.bytes for o in every if o.bytes is not None]
+    sizes = {kind: sum(b.get(kind, 0) for b in known) for kind in _SIZED}
+    return {"names": names, "bytes": sizes, "unsized": sum(1 for o in every if o.bytes is None
+                                                           and any(o.names.get(k) for k in _SIZED))}
+
+
+def _totals_text(totals: dict[str, Any]) -> str:
+    parts = [f"{count} {_WORDS[kind]}{'s' if count != 1 else ''}" for kind, count in totals["names"].items() if count]
+    text = ", ".join(parts) if parts else "no GL names"
+    total = sum(totals["bytes"].values())
+    if total:
+        text += f"; {_mib(total)} of buffers, textures and renderbuffers"
+    if totals["unsized"]:
+        text += f" ({totals['unsized']} owner(s) could not be sized: no live context of their names)"
+    return text
+
+
+def report(records: Iterable[Tracked] | None = None, *, title: str = "warp_gl_lifecycle live owners",
+           sized: bool = True) -> str:
+    """A readable report of the live owners (or of ``records``): grouped by kind with counts, each
+    with where the user's code made it, its context (window, open or gone), the GL names it holds
+    by kind and their bytes where GL can tell; owners an upstream object made for itself are listed
+    under it. Main thread. Returns the text (print it, log it)."""
+    return format_owners(owners(records, sized=sized), title)
+
+
+def leak_message(records: list[Tracked], what: str = "left alive by this test") -> str:
+    """The ``no_leaked_owners`` failure message: how many owners, then the report of them."""
+    roots = owners(records)
+    count = sum(len(list(root.walk())) for root in roots)
+    return format_owners(roots, f"{count} warp_gl_lifecycle owner(s) {what}")
+
+
+def counts(*, sized: bool = True) -> dict[str, Any]:
+    """Numbers about the live owners, for a test or a dashboard, cheap enough for every frame:
+
+    ``{"owners": total, "by_kind": {kind: count}, "names": {gl kind: count}, "bytes": {"buffers",
+    "textures", "renderbuffers", "total"}, "unsized": owners whose names could not be sized}``.
+    ``sized=False`` skips asking GL for sizes (``bytes`` is then None).
+    """
+    records = registry.live()
+    by_kind: dict[str, int] = {}
+    for t in records:
+        kind = _kind(t)
+        by_kind[kind] = by_kind.get(kind, 0) + 1
+    names = dict.fromkeys(KINDS, 0)
+    sizes = dict.fromkeys(_SIZED, 0)
+    unsized = 0
+    for _t, held, size in _measure(records, sized):
+        for kind, values in held.items():
+            if kind in names:
+                names[kind] += len(values)
+        if size is None:
+            unsized += any(held.get(kind) for kind in _SIZED)
+        else:
+            for kind in _SIZED:
+                sizes[kind] += size.get(kind, 0)
+    result: dict[str, Any] = {"owners": len(records), "by_kind": by_kind, "names": names}
+    if sized:
+        result["bytes"] = {**sizes, "total": sum(sizes.values())}
+        result["unsized"] = unsized
+    else:
+        result["bytes"] = None
+    return result
