@@ -1,5 +1,5 @@
 """What the live owners are, where the user's code made them, in which context, and what GL memory they hold:
-a report a person reads (:func:`report`) and numbers a test or dashboard reads every frame (:func:`counts`).
+a report a person reads (:func:`report`) and numbers a test or dashboard reads every frame (:func:`owner_counts`).
 
 The registry records, for each owner, where it was made (:mod:`.sites`) and the upstream owner that
 made it for itself, if any; this module asks the GL layer what each owner holds: an owner released
@@ -17,12 +17,12 @@ from __future__ import annotations
 
 import sys
 from dataclasses import dataclass, field
-from typing import Any, Iterable
+from typing import Any, Callable, Iterable
 
 from .registry import Tracked, registry
 from .sites import file_line
 
-__all__ = ["KINDS", "OwnerReport", "counts", "leak_message", "owners", "report"]
+__all__ = ["KINDS", "OwnerReport", "format_owners", "holdings", "leak_message", "owner_counts", "owners", "report"]
 
 #: The kinds of GL names an owner can hold, in report order.
 KINDS = ("buffers", "textures", "renderbuffers", "vaos", "framebuffers", "programs")
@@ -373,7 +373,7 @@ def leak_message(records: list[Tracked], what: str = "left alive by this test") 
     return format_owners(roots, f"{count} warp_gl_lifecycle owner(s) {what}")
 
 
-def counts(*, sized: bool = True) -> dict[str, Any]:
+def owner_counts(*, sized: bool = True) -> dict[str, Any]:
     """Numbers about the live owners, for a test or a dashboard, cheap enough for every frame:
 
     ``{"owners": total, "by_kind": {kind: count}, "names": {gl kind: count}, "bytes": {"buffers",
@@ -404,3 +404,41 @@ def counts(*, sized: bool = True) -> dict[str, Any]:
     else:
         result["bytes"] = None
     return result
+
+
+def report_at_exit(stream: Any = None) -> Callable[[], None]:
+    """For ``run --report``: print, at exit, the owners the exit release released, newest first
+    (the order it releases them in), to ``stream`` (default ``sys.stderr``).
+
+    Returns the function to call when the program's own code is done (it returned or raised):
+    it records, while every context is still alive, the owners live then, with their sites,
+    contexts, names and bytes; the report is printed by an :mod:`atexit` hook registered now,
+    before the program runs, so that it runs after the package's exit release (which
+    re-registers itself when the program makes its first context). Owners the program's own
+    exit hooks close are listed too. Main thread.
+    """
+    import atexit  # noqa: PLC0415
+
+    taken: list[list[OwnerReport]] = []
+
+    def snapshot() -> None:
+        try:
+            taken[:] = [_newest_first(owners())]
+        except Exception as exc:  # noqa: BLE001 - the report must not change how the program ends
+            from .registry import logger  # noqa: PLC0415
+
+            logger.warning("run --report: the owners could not be listed: %s: %s", type(exc).__name__, exc)
+
+    def print_report() -> None:
+        if taken:
+            print(format_owners(taken[0], "warp_gl_lifecycle released at exit (newest first)"),
+                  file=stream if stream is not None else sys.stderr, flush=True)
+
+    atexit.register(print_report)
+    return snapshot
+
+
+def _newest_first(roots: list[OwnerReport]) -> list[OwnerReport]:
+    for root in roots:
+        root.children = _newest_first(root.children)
+    return sorted(roots, key=lambda owner: -owner.seq)

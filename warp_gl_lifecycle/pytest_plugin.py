@@ -71,7 +71,8 @@ def pytest_runtest_call(item):
     # Owners tracked with warn=False (such as the default shader shared by an object space's
     # instancers) are meant to live until exit; the others are the user's to close.
     leaked = [t for t in live() if t.seq not in before and t.warn]
-    if leaked:
-        listing = "\n".join(f"  {t.description}" for t in leaked)
-        pytest.fail(f"{len(leaked)} warp_gl_lifecycle owner(s) left alive by this test:\n{listing}", pytrace=False)
+    if leaked:  # what each holds, where the test made it, its window; what upstream made under its maker
+        from warp_gl_lifecycle.diagnostics import leak_message  # noqa: PLC0415
+
+        pytest.fail(leak_message(leaked), pytrace=False)
     return result

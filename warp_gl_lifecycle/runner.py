@@ -20,12 +20,15 @@ import sys
 __all__ = ["add_arguments", "main", "parse"]
 
 _kept_globals: list[dict] = []
-_USAGE = "python -m warp_gl_lifecycle run [-h] (SCRIPT | -m MODULE) [ARGS...]"
+_USAGE = "python -m warp_gl_lifecycle run [-h] [--report] (SCRIPT | -m MODULE) [ARGS...]"
 
 
 def add_arguments(parser) -> None:
     """What ``run -h`` shows; the arguments themselves are split by :func:`parse`, as python does."""
     parser.usage = _USAGE
+    parser.add_argument("--report", action="store_true",
+                        help="at exit, list on stderr what the exit release released (newest first): where the "
+                             "program made each owner, its window, its GL names and their bytes")
     parser.add_argument("-m", dest="module", metavar="MODULE", help="run a module as a script, like python -m")
     parser.add_argument("target", nargs="?", metavar="SCRIPT", help="the script to run (unless -m)")
     parser.add_argument("args", nargs=argparse.REMAINDER, metavar="ARGS",
@@ -42,6 +45,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                                      description="Run a program with Warp's renderer made lifecycle-safe.")
     add_arguments(parser)
     module = target = None
+    report = False
     rest = list(argv)
     while rest:
         arg = rest.pop(0)
@@ -53,6 +57,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
             if module is None:
                 parser.error("argument -m: expected one argument")
             break
+        if arg == "--report":
+            report = True
+            continue
         if arg == "--":
             target = rest.pop(0) if rest else None
             break
@@ -60,7 +67,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
             parser.error(f"unrecognized option before the program: {arg}")
         target = arg
         break
-    return argparse.Namespace(module=module, target=target, args=rest)
+    return argparse.Namespace(module=module, target=target, args=rest, report=report)
 
 
 def main(args) -> int:
@@ -74,6 +81,11 @@ def main(args) -> int:
         print(f"{sys.executable}: can't open file {path!r}: [Errno 2] No such file or directory", file=sys.stderr)
         return 2
     dropins.install()
+    snapshot = None
+    if getattr(args, "report", False):
+        from .diagnostics import report_at_exit  # noqa: PLC0415
+
+        snapshot = report_at_exit()
     try:
         if args.module is not None:
             sys.argv = [args.module, *args.args]
@@ -91,6 +103,9 @@ def main(args) -> int:
         if not isinstance(exc, SystemExit):
             _report_with(tb, exc)
         raise  # Python's own top level prints it and exits (1; SIGINT for KeyboardInterrupt)
+    finally:
+        if snapshot is not None:
+            snapshot()  # the program's owners, while their contexts are alive
     return 0
 
 
