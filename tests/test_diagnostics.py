@@ -90,8 +90,17 @@ def _gl_owner(gl, context, buffer_bytes, texture_size, renderbuffer_size):
     return owner, tracked, resources
 
 
-def test_owner_counts_give_names_and_bytes_as_gl_reports_them(gl_context):
+@pytest.mark.parametrize("path", ["direct state access", "binding, as on a GL 3.3 context"])
+def test_owner_counts_give_names_and_bytes_as_gl_reports_them(gl_context, monkeypatch, path):
     from pyglet import gl
+
+    if path.startswith("binding"):
+        monkeypatch.setattr(diagnostics._Sizer, "direct", False)
+    bound = {}
+    for binding in ("GL_COPY_READ_BUFFER_BINDING", "GL_TEXTURE_BINDING_2D", "GL_RENDERBUFFER_BINDING"):
+        value = gl.GLint()
+        gl.glGetIntegerv(getattr(gl, binding), value)
+        bound[binding] = value.value
 
     before = wgl.owner_counts()
     owner, tracked, resources = _gl_owner(gl, gl_context, 1000, (16, 8), (4, 4))
@@ -107,6 +116,10 @@ def test_owner_counts_give_names_and_bytes_as_gl_reports_them(gl_context):
     assert "Probe x1" in text and f"{HERE}:{line_marked(__file__, '# probe made here')}" in text
     assert "1 buffer (1000 B), 1 texture (512 B), 1 renderbuffer (64 B)" in text
     assert "(open)" in text
+    for binding, value in bound.items():  # sizing left the bindings as they were
+        now = gl.GLint()
+        gl.glGetIntegerv(getattr(gl, binding), now)
+        assert now.value == value, binding
     tracked.close()
     after = wgl.owner_counts()
     assert after["names"] == before["names"] and after["bytes"] == before["bytes"]

@@ -124,13 +124,23 @@ def _context_text(context: Any) -> tuple[str, bool | None]:
 
 class _Sizer:
     """Asks GL for the size of names, with a live context of their object space current (switched
-    to only when needed, and the previous one made current again by :meth:`done`)."""
+    to only when needed, and the previous one made current again by :meth:`done`).
+
+    With direct state access (GL 4.5 or ``GL_ARB_direct_state_access``) nothing is bound; without
+    it (a GL 3.3 context) the name is bound to ``GL_COPY_READ_BUFFER``, ``GL_TEXTURE_2D`` or
+    ``GL_RENDERBUFFER`` and what was bound there is bound again (a texture of another target
+    is then not sized: it counts 0 bytes).
+    """
+
+    #: None: decide from the context; False: bind (a test forces the GL 3.3 path with it).
+    direct: bool | None = None
 
     def __init__(self, glresources: Any) -> None:
         self.glr = glresources
         self.gl = glresources.gl
         self.previous = self.gl.current_context
         self.ready: dict[int, Any] = {}  # id(object space) -> the context made current for it, or None
+        self.dsa: dict[int, bool] = {}  # id(context) -> whether it has direct state access
 
     def use(self, context: Any) -> bool:
         """Make a live context of ``context``'s object space current; False when there is none."""
@@ -147,6 +157,11 @@ class _Sizer:
             return False
         if self.gl.current_context is not target:
             target.set_current()
+        if id(target) not in self.dsa:
+            info = target.get_info()
+            self.dsa[id(target)] = self.direct is not False and (
+                info.have_version(4, 5) or info.have_extension("GL_ARB_direct_state_access"))
+        self.direct_now = self.dsa[id(target)]
         return True
 
     def done(self) -> None:
@@ -158,24 +173,63 @@ class _Sizer:
         """Bytes by sized kind; names GL does not know as that kind count 0."""
         gl, value = self.gl, self.gl.GLint()
         result = {}
-        total = 0
-        for name in names.get("buffers", ()):
-            if gl.glIsBuffer(name):
+        buffers = [name for name in names.get("buffers", ()) if gl.glIsBuffer(name)]
+        textures = [name for name in names.get("textures", ()) if gl.glIsTexture(name)]
+        renderbuffers = [name for name in names.get("renderbuffers", ()) if gl.glIsRenderbuffer(name)]
+        if self.direct_now:
+            total = 0
+            for name in buffers:
                 gl.glGetNamedBufferParameteriv(name, gl.GL_BUFFER_SIZE, value)
                 total += value.value
-        result["buffers"] = total
-        result["textures"] = sum(self._texture_bytes(name, value) for name in names.get("textures", ())
-                                 if gl.glIsTexture(name))
-        total = 0
-        for name in names.get("renderbuffers", ()):
-            if gl.glIsRenderbuffer(name):
-                total += self._renderbuffer_bytes(name, value)
-        result["renderbuffers"] = total
+            result["buffers"] = total
+            result["textures"] = sum(self._texture_bytes(gl.glGetTextureLevelParameteriv, name, value)
+                                     for name in textures)
+            result["renderbuffers"] = sum(self._renderbuffer_bytes(gl.glGetNamedRenderbufferParameteriv, name, value)
+                                          for name in renderbuffers)
+            return result
+        result["buffers"] = self._bound(gl.GL_COPY_READ_BUFFER, gl.GL_COPY_READ_BUFFER_BINDING, gl.glBindBuffer,
+                                        buffers, lambda name: self._buffer_bytes(value))
+        result["textures"] = self._bound(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_BINDING_2D, gl.glBindTexture, textures,
+                                         lambda name: self._texture_bytes(self._texture_2d, 0, value))
+        result["renderbuffers"] = self._bound(
+            gl.GL_RENDERBUFFER, gl.GL_RENDERBUFFER_BINDING, gl.glBindRenderbuffer, renderbuffers,
+            lambda name: self._renderbuffer_bytes(self._renderbuffer, 0, value))
         return result
 
-    def _texture_bytes(self, name: int, value: Any) -> int:
+    def _bound(self, target: int, binding: int, bind: Any, names: list[int], size: Any) -> int:
+        """Sum of ``size(name)`` with each name bound to ``target``; the previous binding is restored."""
+        if not names:
+            return 0
         gl = self.gl
-        get = gl.glGetTextureLevelParameteriv
+        previous = gl.GLint()
+        gl.glGetIntegerv(binding, previous)
+        total = 0
+        try:
+            for name in names:
+                try:
+                    bind(target, name)
+                    total += size(name)
+                except Exception:  # noqa: BLE001 - e.g. a texture of another target: not sized
+                    while gl.glGetError():
+                        pass
+        finally:
+            bind(target, previous.value)
+        return total
+
+    def _buffer_bytes(self, value: Any) -> int:
+        self.gl.glGetBufferParameteriv(self.gl.GL_COPY_READ_BUFFER, self.gl.GL_BUFFER_SIZE, value)
+        return value.value
+
+    def _texture_2d(self, _name: int, level: int, parameter: int, value: Any) -> None:
+        self.gl.glGetTexLevelParameteriv(self.gl.GL_TEXTURE_2D, level, parameter, value)
+
+    def _renderbuffer(self, _name: int, parameter: int, value: Any) -> None:
+        self.gl.glGetRenderbufferParameteriv(self.gl.GL_RENDERBUFFER, parameter, value)
+
+    def _texture_bytes(self, get: Any, name: int, value: Any) -> int:
+        """Bytes of every level of a texture: ``get(name, level, parameter, value)`` reads one
+        level parameter (``glGetTextureLevelParameteriv``, or the bound GL_TEXTURE_2D's)."""
+        gl = self.gl
         total = 0
         for level in range(16):
             get(name, level, gl.GL_TEXTURE_WIDTH, value)
@@ -200,9 +254,8 @@ class _Sizer:
             total += width * height * depth * samples * bits // 8
         return total
 
-    def _renderbuffer_bytes(self, name: int, value: Any) -> int:
+    def _renderbuffer_bytes(self, get: Any, name: int, value: Any) -> int:
         gl = self.gl
-        get = gl.glGetNamedRenderbufferParameteriv
         get(name, gl.GL_RENDERBUFFER_WIDTH, value)
         width = value.value
         get(name, gl.GL_RENDERBUFFER_HEIGHT, value)

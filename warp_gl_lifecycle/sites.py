@@ -17,7 +17,7 @@ import os
 import sys
 from typing import Any, Callable
 
-__all__ = ["Site", "capture", "file_line", "line_of", "library_frame"]
+__all__ = ["USER", "Site", "capture", "file_line", "line_of", "library_frame", "verdicts"]
 
 _getframe = sys._getframe
 
@@ -27,9 +27,12 @@ UPSTREAM = ("warp", "pyglet", "newton")
 _PROGRAMS = ("demo", "bench")
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-# co_filename -> 0: the user's, 1: this package's, 2: an upstream library's. Written on a miss
-# from any thread (a dict item store is atomic; two threads computing one verdict agree).
-_verdicts: dict[str, int] = {}
+#: The verdict on a file of the user's (the registry checks it inline, on its hot path).
+USER = 0
+#: co_filename -> USER (0), 1: this package's, 2: an upstream library's. Written on a miss from
+#: any thread (a dict item store is atomic; two threads computing one verdict agree).
+verdicts: dict[str, int] = {}
+_verdicts = verdicts
 _upstream_dirs: list[tuple[str, ...]] = []
 
 #: A creation site: (code object, instruction offset) of the user's frame; see :func:`line_of`.
@@ -57,9 +60,9 @@ def _verdict(filename: str) -> int:
     path = os.path.abspath(filename) if filename and not filename.startswith("<") else filename
     if path.startswith(_PACKAGE):
         module = path[len(_PACKAGE):].split(os.sep, 1)[0]
-        verdict = 0 if os.path.splitext(module)[0] in _PROGRAMS else 1
+        verdict = USER if os.path.splitext(module)[0] in _PROGRAMS else 1
     else:
-        verdict = 2 if path.startswith(_upstream()) else 0
+        verdict = 2 if path.startswith(_upstream()) else USER
     _verdicts[filename] = verdict
     return verdict
 
