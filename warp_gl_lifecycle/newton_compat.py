@@ -237,11 +237,11 @@ def _adopt_existing(classes: dict[str, type]) -> None:
     for viewer in viewers:
         renderer = viewer.__dict__["renderer"]
         context = renderer.window.context
-        viewer_cls._wgl_managed.adopt(viewer)
-        type(renderer)._wgl_managed.adopt(renderer)
+        viewer_record = viewer_cls._wgl_managed.adopt(viewer)
+        type(renderer)._wgl_managed.adopt(renderer).parent = viewer_record  # for reports: its viewer made it
         for helper in _held_helpers(viewer):
             if isinstance(helper, tuple(_state["helper_tables"])):
-                type(helper)._wgl_managed.adopt(helper, context=context)  # made in its viewer's context
+                type(helper)._wgl_managed.adopt(helper, context=context).parent = viewer_record  # its context
     for renderer in renderers:
         type(renderer)._wgl_managed.adopt(renderer)
 

@@ -251,7 +251,7 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
         for instancer in _instancers_of(renderer):
             if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
                 owned.add(id(instancer))
-                instancer_cls._wgl_managed.adopt(instancer, context=context)
+                instancer_cls._wgl_managed.adopt(instancer, context=context).parent = tracked  # for reports
     for instancer in found:
         if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
             shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
