@@ -365,7 +365,7 @@ class Registry:
     # -- internals ------------------------------------------------------------------------------
 
     def _add(self, record_type, owner, callback, release, context, kind, name, warn) -> Tracked:
-        # The hot path of track(): weakref.ref.__new__ directly (no Python-level __init__).
+        # What track() does inline, for managed owners: weakref.ref.__new__ directly (no Python-level __init__).
         t = _new_ref(record_type, owner, callback)
         t.seq = self._created = seq = next(self._counter)
         t.release = release

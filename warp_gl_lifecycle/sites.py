@@ -1,10 +1,10 @@
 """Where the user's code made an owner: its first calling frame outside this package and the libraries
 the package wraps (Warp, pyglet, Newton), and the owner an upstream object was made by, if any.
 
-The registry calls :func:`capture` once per tracked owner (on whatever thread tracks it); it must
-be cheap, so it keeps only a code object and an instruction offset (never a frame, whose locals
-would keep the owner alive), and the line number is worked out when a report asks
-(:func:`line_of`). Nothing here imports anything on the hot path, and nothing knows of GL.
+The registry records a site once per tracked owner (on whatever thread tracks it): when the caller's
+file is the user's (:data:`verdicts`), inline, else through :func:`capture`. It must be cheap, so it
+keeps only a code object and an instruction offset (never a frame, whose locals would keep the owner
+alive), and the line number is worked out when a report asks (:func:`line_of`). Nothing here imports anything on the hot path, and nothing knows of GL.
 
 Which frames are skipped is decided per file, once, and cached by file name: the package's own
 modules (except its programs ``demo`` and ``bench``, which use the package as any user does) and
