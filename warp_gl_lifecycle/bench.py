@@ -26,6 +26,7 @@ GOALS = {
     "exit_release_overhead": 1.5,
     "exit_release_scaling": 11.0,
     "frame_overhead": 1.02,
+    "owner_counts_per_frame": 0.05,  # one diagnostics.owner_counts() / one Warp renderer frame (bench_diagnostics)
     "cpu_update_vs_numpy": 1.0,  # keyed by size: cpu_update_vs_numpy@100k, @1M
     "cpu_update_vs_warp": 1.0,
     "gpu_kernel_vs_bandwidth": 2.0,
@@ -654,7 +655,7 @@ def main(args) -> int:
     from . import bench_newton  # noqa: PLC0415
 
     newton = bench_newton.newton_available()
-    steps = {"registry": 1, "exit": 2, "frame": 1, "cpu": len(update_sizes), "gpu": 1 if cuda else 0,
+    steps = {"registry": 1, "exit": 2, "frame": 2, "cpu": len(update_sizes), "gpu": 1 if cuda else 0,
              "newton": 2 if newton else 0}
     progress = Progress(sum(steps[group] for group in only) + (1 if args.plot else 0))
     results: dict[str, Any] = {}
@@ -672,6 +673,10 @@ def main(args) -> int:
     if "frame" in only:
         progress.step("frame_overhead")
         results["frame_overhead"] = bench_frame_overhead(5 if quick else 15, repeats, cuda)
+        progress.step("owner_counts_per_frame")
+        from .bench_diagnostics import bench_owner_counts_per_frame  # noqa: PLC0415
+
+        results["owner_counts_per_frame"] = bench_owner_counts_per_frame(10 if quick else 40, repeats, cuda)
     window.switch_to()
     for n in update_sizes if "cpu" in only else []:
         progress.step(f"cpu updates at {n}")

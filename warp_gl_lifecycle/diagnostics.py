@@ -16,9 +16,11 @@ process (pyglet's GL never imported) there is nothing to size and ``bytes`` are 
 from __future__ import annotations
 
 import sys
+import weakref
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
+from .glowners import HOLDINGS
 from .registry import Tracked, registry
 from .sites import file_line
 
@@ -82,8 +84,6 @@ def holdings(t: Tracked) -> dict[str, list[int]]:
     glresources = _gl()
     if glresources is not None and isinstance(resources, glresources.GLResources):
         return resources.names()
-    from .glowners import HOLDINGS  # noqa: PLC0415
-
     for klass in type(owner).__mro__:
         manager = klass.__dict__.get("_wgl_managed")
         if manager is not None and manager.parent is None:
@@ -140,7 +140,6 @@ class _Sizer:
         self.gl = glresources.gl
         self.previous = self.gl.current_context
         self.ready: dict[int, Any] = {}  # id(object space) -> the context made current for it, or None
-        self.dsa: dict[int, bool] = {}  # id(context) -> whether it has direct state access
 
     def use(self, context: Any) -> bool:
         """Make a live context of ``context``'s object space current; False when there is none."""
@@ -157,11 +156,11 @@ class _Sizer:
             return False
         if self.gl.current_context is not target:
             target.set_current()
-        if id(target) not in self.dsa:
+        direct = _DIRECT.get(target)
+        if direct is None:
             info = target.get_info()
-            self.dsa[id(target)] = self.direct is not False and (
-                info.have_version(4, 5) or info.have_extension("GL_ARB_direct_state_access"))
-        self.direct_now = self.dsa[id(target)]
+            direct = _DIRECT[target] = info.have_version(4, 5) or info.have_extension("GL_ARB_direct_state_access")
+        self.direct_now = direct and self.direct is not False
         return True
 
     def done(self) -> None:
@@ -173,20 +172,17 @@ class _Sizer:
         """Bytes by sized kind; names GL does not know as that kind count 0."""
         gl, value = self.gl, self.gl.GLint()
         result = {}
+        if self.direct_now:  # no glIs* first: a name that is not of the kind raises (or leaves 0), counted 0
+            result["buffers"] = sum(self._direct(self._buffer_size, name, value) for name in names.get("buffers", ()))
+            result["textures"] = sum(self._direct(self._texture_bytes, name, value, gl.glGetTextureLevelParameteriv)
+                                     for name in names.get("textures", ()))
+            result["renderbuffers"] = sum(
+                self._direct(self._renderbuffer_bytes, name, value, gl.glGetNamedRenderbufferParameteriv)
+                for name in names.get("renderbuffers", ()))
+            return result
         buffers = [name for name in names.get("buffers", ()) if gl.glIsBuffer(name)]
         textures = [name for name in names.get("textures", ()) if gl.glIsTexture(name)]
         renderbuffers = [name for name in names.get("renderbuffers", ()) if gl.glIsRenderbuffer(name)]
-        if self.direct_now:
-            total = 0
-            for name in buffers:
-                gl.glGetNamedBufferParameteriv(name, gl.GL_BUFFER_SIZE, value)
-                total += value.value
-            result["buffers"] = total
-            result["textures"] = sum(self._texture_bytes(gl.glGetTextureLevelParameteriv, name, value)
-                                     for name in textures)
-            result["renderbuffers"] = sum(self._renderbuffer_bytes(gl.glGetNamedRenderbufferParameteriv, name, value)
-                                          for name in renderbuffers)
-            return result
         result["buffers"] = self._bound(gl.GL_COPY_READ_BUFFER, gl.GL_COPY_READ_BUFFER_BINDING, gl.glBindBuffer,
                                         buffers, lambda name: self._buffer_bytes(value))
         result["textures"] = self._bound(gl.GL_TEXTURE_2D, gl.GL_TEXTURE_BINDING_2D, gl.glBindTexture, textures,
@@ -195,6 +191,21 @@ class _Sizer:
             gl.GL_RENDERBUFFER, gl.GL_RENDERBUFFER_BINDING, gl.glBindRenderbuffer, renderbuffers,
             lambda name: self._renderbuffer_bytes(self._renderbuffer, 0, value))
         return result
+
+    def _direct(self, size: Any, name: int, value: Any, *get: Any) -> int:
+        """``size`` of one name, or 0 when GL does not know it as that kind (an error raised by
+        pyglet's error checking, or the value left at 0 without it)."""
+        value.value = 0
+        try:
+            return size(*get, name, value) if get else size(name, value)
+        except Exception:  # noqa: BLE001 - pyglet's GLException for a name of another kind
+            while self.gl.glGetError():
+                pass
+            return 0
+
+    def _buffer_size(self, name: int, value: Any) -> int:
+        self.gl.glGetNamedBufferParameteriv(name, self.gl.GL_BUFFER_SIZE, value)
+        return value.value
 
     def _bound(self, target: int, binding: int, bind: Any, names: list[int], size: Any) -> int:
         """Sum of ``size(name)`` with each name bound to ``target``; the previous binding is restored."""
@@ -232,26 +243,30 @@ class _Sizer:
         gl = self.gl
         total = 0
         for level in range(16):
+            value.value = 0
             get(name, level, gl.GL_TEXTURE_WIDTH, value)
             width = value.value
             if width <= 0:
                 break
-            get(name, level, gl.GL_TEXTURE_COMPRESSED, value)
-            if value.value:
-                get(name, level, gl.GL_TEXTURE_COMPRESSED_IMAGE_SIZE, value)
-                total += value.value
-                continue
+            get(name, level, gl.GL_TEXTURE_INTERNAL_FORMAT, value)
+            texel = _TEXEL_BYTES.get(value.value)
+            if texel is None:  # a format not in the table: compressed size, or the component sizes
+                get(name, level, gl.GL_TEXTURE_COMPRESSED, value)
+                if value.value:
+                    get(name, level, gl.GL_TEXTURE_COMPRESSED_IMAGE_SIZE, value)
+                    total += value.value
+                    continue
+                bits = 0
+                for component in _TEXTURE_BITS:
+                    get(name, level, getattr(gl, component), value)
+                    bits += value.value
+                texel = bits / 8
             get(name, level, gl.GL_TEXTURE_HEIGHT, value)
             height = max(value.value, 1)
             get(name, level, gl.GL_TEXTURE_DEPTH, value)
             depth = max(value.value, 1)
             get(name, level, gl.GL_TEXTURE_SAMPLES, value)
-            samples = max(value.value, 1)
-            bits = 0
-            for component in _TEXTURE_BITS:
-                get(name, level, getattr(gl, component), value)
-                bits += value.value
-            total += width * height * depth * samples * bits // 8
+            total += int(width * height * depth * max(value.value, 1) * texel)
         return total
 
     def _renderbuffer_bytes(self, get: Any, name: int, value: Any) -> int:
@@ -268,6 +283,20 @@ class _Sizer:
             bits += value.value
         return width * height * samples * bits // 8
 
+
+#: Whether a context has direct state access (asked once per context).
+_DIRECT: "weakref.WeakKeyDictionary[Any, bool]" = weakref.WeakKeyDictionary()
+
+#: Bytes per texel of the common sized internal formats (GL enum values, so that no GL import is
+#: needed here); other formats are asked for their component sizes.
+_TEXEL_BYTES = {
+    0x8229: 1, 0x822B: 2, 0x8051: 3, 0x8058: 4,  # R8, RG8, RGB8, RGBA8
+    0x8C41: 3, 0x8C43: 4,  # SRGB8, SRGB8_ALPHA8
+    0x822D: 2, 0x822F: 4, 0x881B: 6, 0x881A: 8,  # R16F, RG16F, RGB16F, RGBA16F
+    0x822E: 4, 0x8230: 8, 0x8815: 12, 0x8814: 16,  # R32F, RG32F, RGB32F, RGBA32F
+    0x8236: 4, 0x8235: 4, 0x8D82: 16, 0x8D70: 16,  # R32UI, R32I, RGBA32I, RGBA32UI
+    0x81A5: 2, 0x81A6: 4, 0x8CAC: 4, 0x88F0: 4, 0x8CAD: 8,  # DEPTH16, DEPTH24, DEPTH32F, DEPTH24_STENCIL8, 32F_S8
+}
 
 _TEXTURE_BITS = ("GL_TEXTURE_RED_SIZE", "GL_TEXTURE_GREEN_SIZE", "GL_TEXTURE_BLUE_SIZE", "GL_TEXTURE_ALPHA_SIZE",
                  "GL_TEXTURE_DEPTH_SIZE", "GL_TEXTURE_STENCIL_SIZE")
