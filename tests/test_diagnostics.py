@@ -15,7 +15,7 @@ import pytest
 import warp_gl_lifecycle as wgl
 from warp_gl_lifecycle import diagnostics
 from warp_gl_lifecycle.registry import Registry, managed, registry
-from warp_gl_lifecycle.sites import file_line, line_of
+from warp_gl_lifecycle.sites import file_line, line_of, parent_of
 
 from .conftest import SCENARIOS, Result, python_path
 
@@ -43,7 +43,7 @@ def test_creation_site_is_the_line_that_tracked_it_without_tracemalloc():
     filename, line = line_of(tracked.site)
     assert os.path.basename(filename) == HERE
     assert line == line_marked(__file__, "# site: this line")
-    assert tracked.parent is None
+    assert parent_of(tracked.site) is None
     tracked.close()
 
 

@@ -22,7 +22,7 @@ from typing import Any, Callable, Iterable
 
 from .glowners import HOLDINGS
 from .registry import Tracked, registry
-from .sites import file_line
+from .sites import file_line, parent_of
 
 __all__ = ["KINDS", "OwnerReport", "format_owners", "holdings", "leak_message", "owner_counts", "owners", "report"]
 
@@ -343,7 +343,7 @@ def owners(records: Iterable[Tracked] | None = None, *, sized: bool = True) -> l
     reports: dict[int, OwnerReport] = {}
     for t, names, size in _measure(records, sized):
         context, alive = _context_text(t.context)
-        parent = t.parent
+        parent = parent_of(t.site)
         reports[t.seq] = OwnerReport(
             seq=t.seq, kind=_kind(t), description=t.description, site=file_line(t.site), context=context,
             context_alive=alive, names={kind: names[kind] for kind in KINDS if names.get(kind)}, bytes=size,
@@ -360,11 +360,12 @@ def owners(records: Iterable[Tracked] | None = None, *, sized: bool = True) -> l
 
 
 def _shown_parent(t: Tracked, reports: dict[int, OwnerReport]) -> OwnerReport | None:
-    parent = t.parent
+    """The nearest ancestor of ``t`` being reported (a released parent's parent may be)."""
+    parent = parent_of(t.site)
     while parent is not None:
         if parent.seq in reports:
             return reports[parent.seq]
-        parent = parent.parent
+        parent = parent_of(parent.site)
     return None
 
 

@@ -40,6 +40,7 @@ from typing import Any
 from .glowners import (HOLDINGS, gl_name, missing_attributes, names_in, patch, program_ids, safe_point_first,
                        take_names, take_programs, take_registrations)
 from .registry import Reason, managed, registry, skip_warning_frames_in
+from .sites import with_parent
 from .when_imported import cancel, when_imported
 
 __all__ = ["install", "installed", "patched", "supported", "uninstall", "version", "version_supported"]
@@ -238,10 +239,12 @@ def _adopt_existing(classes: dict[str, type]) -> None:
         renderer = viewer.__dict__["renderer"]
         context = renderer.window.context
         viewer_record = viewer_cls._wgl_managed.adopt(viewer)
-        type(renderer)._wgl_managed.adopt(renderer).parent = viewer_record  # for reports: its viewer made it
+        adopted = [type(renderer)._wgl_managed.adopt(renderer)]
         for helper in _held_helpers(viewer):
             if isinstance(helper, tuple(_state["helper_tables"])):
-                type(helper)._wgl_managed.adopt(helper, context=context).parent = viewer_record  # its context
+                adopted.append(type(helper)._wgl_managed.adopt(helper, context=context))  # made in its context
+        for record in adopted:  # reports show them under the viewer that made them
+            record.site = with_parent(record.site, viewer_record)
     for renderer in renderers:
         type(renderer)._wgl_managed.adopt(renderer)
 

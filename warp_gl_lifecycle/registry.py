@@ -50,7 +50,7 @@ import weakref
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Protocol
 
-from .sites import USER, capture as _capture_site, verdicts as _site_verdicts
+from .sites import capture as _capture_site, user_files as _user_files
 
 __all__ = [
     "ContextHooks",
@@ -125,10 +125,9 @@ class Tracked(weakref.ref):
     collected owner of a :func:`managed` class waits for its deferred release.
     """
 
-    # site: where the user's code made the owner; parent: the record of the upstream owner that made
-    # it for itself, or None (both from sites.capture, read by diagnostics).
-    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "site", "parent", "_registry",
-                 "__weakref__")
+    # site: where the user's code made the owner, and the upstream owner that made it for itself, if
+    # any (see sites; read by diagnostics).
+    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "site", "_registry", "__weakref__")
 
     @property
     def description(self) -> str:
@@ -243,13 +242,9 @@ class Registry:
         t.name = name
         t.warn = warn
         t.allocated = _allocation_site(owner) if _is_tracing() else None
-        frame = _getframe(1)  # where the owner was made (see sites.capture): the caller, outwards
+        frame = _getframe(1)  # where the owner was made (see sites): the caller's line, or outwards from it
         code = frame.f_code
-        if _site_verdicts.get(code.co_filename) is USER:  # the common case, inline: one frame
-            t.site = (code, frame.f_lasti)
-            t.parent = None
-        else:
-            t.site, t.parent = _capture_site(frame, _record_of)
+        t.site = (code, frame.f_lasti) if code.co_filename in _user_files else _capture_site(frame, _record_of)
         t._registry = self
         if context is not None:
             self._use_context(context)
@@ -374,7 +369,7 @@ class Registry:
         t.name = name
         t.warn = warn
         t.allocated = _allocation_site(owner) if _is_tracing() else None
-        t.site, t.parent = _capture_site(_getframe(2), _record_of)  # from _track_managed()'s caller, outwards
+        t.site = _capture_site(_getframe(2), _record_of)  # from _track_managed()'s caller, outwards
         t._registry = self
         if context is not None:
             self._use_context(context)
@@ -871,7 +866,7 @@ class Managed:
         t = _record_of(instance)
         if t is None:
             t = self.registry._track_managed(instance, self.kind, self.legacy)
-            t.site = t.parent = None  # made before its class was managed: where is not known
+            t.site = None  # made before its class was managed: where is not known
             instance.__dict__["_wgl_tracked"] = t
             if context is not None:
                 self.registry._set_context(t, context)

@@ -1,10 +1,13 @@
 """Where the user's code made an owner: its first calling frame outside this package and the libraries
-the package wraps (Warp, pyglet, Newton), and the owner an upstream object was made by, if any.
+the package wraps (Warp, pyglet, Newton), and the owner an upstream object made it for, if any.
 
-The registry records a site once per tracked owner (on whatever thread tracks it): when the caller's
-file is the user's (:data:`verdicts`), inline, else through :func:`capture`. It must be cheap, so it
-keeps only a code object and an instruction offset (never a frame, whose locals would keep the owner
-alive), and the line number is worked out when a report asks (:func:`line_of`). Nothing here imports anything on the hot path, and nothing knows of GL.
+The registry records one *site* per tracked owner (on whatever thread tracks it), in one slot of
+its record: ``(code, offset)`` of the user's frame, or ``(code, offset, parent)`` when an upstream
+object made the owner for itself (``parent``: that object's record; ``code`` None when no user
+frame was below). It keeps a code object and an instruction offset, never a frame (whose locals
+would keep the owner alive); the line number is worked out when a report asks (:func:`line_of`).
+Recording must be cheap: ``track()`` checks its caller's file against :data:`user_files` inline and
+calls :func:`capture` only for a file not known to be the user's. Nothing here knows of GL.
 
 Which frames are skipped is decided per file, once, and cached by file name: the package's own
 modules (except its programs ``demo`` and ``bench``, which use the package as any user does) and
@@ -17,7 +20,7 @@ import os
 import sys
 from typing import Any, Callable
 
-__all__ = ["USER", "Site", "capture", "file_line", "line_of", "library_frame", "verdicts"]
+__all__ = ["Site", "capture", "file_line", "library_frame", "line_of", "parent_of", "user_files", "with_parent"]
 
 _getframe = sys._getframe
 
@@ -27,12 +30,13 @@ UPSTREAM = ("warp", "pyglet", "newton")
 _PROGRAMS = ("demo", "bench")
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
-#: The verdict on a file of the user's (the registry checks it inline, on its hot path).
 USER = 0
-#: co_filename -> USER (0), 1: this package's, 2: an upstream library's. Written on a miss from
-#: any thread (a dict item store is atomic; two threads computing one verdict agree).
-verdicts: dict[str, int] = {}
-_verdicts = verdicts
+# co_filename -> USER (0), 1: this package's, 2: an upstream library's. Written on a miss from
+# any thread (a dict item store is atomic; two threads computing one verdict agree).
+_verdicts: dict[str, int] = {}
+#: The files known to be the user's (co_filename): the registry's inline check. Added to by
+#: :func:`capture` (a set add is atomic).
+user_files: set[str] = set()
 _upstream_dirs: list[tuple[str, ...]] = []
 
 #: A creation site: (code object, instruction offset) of the user's frame; see :func:`line_of`.
@@ -64,6 +68,8 @@ def _verdict(filename: str) -> int:
     else:
         verdict = 2 if path.startswith(_upstream()) else USER
     _verdicts[filename] = verdict
+    if verdict == USER:
+        user_files.add(filename)
     return verdict
 
 
@@ -73,19 +79,17 @@ def library_frame(filename: str) -> bool:
     return bool(verdict if verdict is not None else _verdict(filename))
 
 
-def capture(frame: Any, record_of: Callable[[Any], Any]) -> tuple[Site | None, Any]:
-    """``(site, parent)`` for an owner being tracked by the code running in ``frame``.
+def capture(frame: Any, record_of: Callable[[Any], Any]) -> Site | None:
+    """The site of an owner being tracked by the code running in ``frame``.
 
-    ``site`` is the first frame, from ``frame`` outwards, outside this package and the upstream
-    libraries, as ``(code, offset)``; None when there is none (an owner made from a callback the
-    upstream library runs with no user frame below it). ``parent`` is the record
+    The first frame, from ``frame`` outwards, outside this package and the upstream libraries,
+    as ``(code, offset)``, with a third item, the parent, when there is one: the record
     (``record_of(self)``) of the innermost live owner that is ``self`` in an upstream library's
-    frame on the way: the Warp renderer that makes its own instancers, the Newton viewer that
-    makes its helpers. Frames of this package are never asked (its owners are the user's).
+    frame on the way (the Warp renderer that makes its own instancers, the Newton viewer that
+    makes its helpers). Frames of this package are never asked (its owners are the user's).
+    None when there is neither a user frame nor a parent; ``(None, 0, parent)`` for a parent
+    without a user frame (an owner made in a callback the upstream library runs).
     """
-    code = frame.f_code
-    if _verdicts.get(code.co_filename) == 0:  # the common case: tracked right from the user's code
-        return (code, frame.f_lasti), None
     verdicts = _verdicts
     parent = None
     while frame is not None:
@@ -94,20 +98,34 @@ def capture(frame: Any, record_of: Callable[[Any], Any]) -> tuple[Site | None, A
         if verdict is None:
             verdict = _verdict(code.co_filename)
         if not verdict:
-            return (code, frame.f_lasti), parent
+            return (code, frame.f_lasti) if parent is None else (code, frame.f_lasti, parent)
         if verdict == 2 and parent is None and code.co_argcount and code.co_varnames[0] == "self":
-            record = record_of(frame.f_locals.get("self"))
+            try:
+                record = record_of(frame.f_locals.get("self"))
+            except Exception:  # noqa: BLE001 - an odd upstream object must not stop tracking
+                record = None
             if record is not None and record.alive:
                 parent = record
         frame = frame.f_back
-    return None, parent
+    return None if parent is None else (None, 0, parent)
+
+
+def parent_of(site: Site | None) -> Any:
+    """The parent record in a site, or None."""
+    return site[2] if site is not None and len(site) > 2 else None
+
+
+def with_parent(site: Site | None, parent: Any) -> Site:
+    """``site`` with ``parent`` as its parent (an owner adopted under the one that made it)."""
+    code, offset = site[:2] if site is not None else (None, 0)
+    return (code, offset, parent)
 
 
 def line_of(site: Site | None) -> tuple[str, int] | None:
     """``(filename, line)`` of a site recorded by :func:`capture`; None for none."""
-    if site is None:
+    if site is None or site[0] is None:
         return None
-    code, offset = site
+    code, offset = site[0], site[1]
     line = code.co_firstlineno
     for start, end, number in code.co_lines():
         if start <= offset < end:

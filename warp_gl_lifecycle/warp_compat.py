@@ -41,6 +41,7 @@ from typing import Any, Callable
 
 from .glowners import HOLDINGS, gl_name, missing_attributes, names_in, patch, program_ids, safe_point_first, take_names
 from .registry import Reason, managed, skip_warning_frames_in
+from .sites import with_parent
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
            "warp_render_opengl", "warp_shape_instancer", "warp_update_vbo_transforms"]
@@ -251,7 +252,8 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
         for instancer in _instancers_of(renderer):
             if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
                 owned.add(id(instancer))
-                instancer_cls._wgl_managed.adopt(instancer, context=context).parent = tracked  # for reports
+                adopted = instancer_cls._wgl_managed.adopt(instancer, context=context)
+                adopted.site = with_parent(adopted.site, tracked)  # reports show it under its renderer
     for instancer in found:
         if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
             shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
