@@ -126,6 +126,26 @@ def test_owner_counts_give_names_and_bytes_as_gl_reports_them(gl_context, monkey
     assert not gl.glIsBuffer(held["buffers"][0]) and not gl.glIsTexture(held["textures"][0])
 
 
+def test_an_owner_whose_window_closed_is_in_a_gone_context_and_its_shared_names_are_still_sized(gl_window):
+    import pyglet
+    from pyglet import gl
+
+    window = pyglet.window.Window(16, 16, visible=False, caption="short-lived")
+    window.switch_to()
+    owner, tracked, resources = _gl_owner(gl, window.context, 256, (4, 4), (2, 2))
+    resources.gen_vao()
+    text = wgl.report([tracked])
+    assert "in window 'short-lived' (open)" in text and "1 vertex array" in text
+    window.close()
+    gl_window.switch_to()
+    [root] = diagnostics.owners([tracked])
+    assert root.context_alive is False and "gone" in root.context
+    assert "vaos" not in root.names, "a vertex array died with its context: it is not held any more"
+    assert root.bytes == {"buffers": 256, "textures": 4 * 4 * 4, "renderbuffers": 2 * 2 * 4}
+    assert gl.current_context is gl_window.context, "sizing left another context current"
+    tracked.close()
+
+
 def _live_shared_names(gl, limit=4000):
     """Live buffer and texture names of the shared object space, seen from pyglet's shadow context."""
     previous = gl.current_context

@@ -312,7 +312,10 @@ def _measure(records: list[Tracked], sized: bool) -> list[tuple[Tracked, dict[st
     measured = []
     try:
         for t in records:
-            names = holdings(t)
+            try:
+                names = holdings(t)
+            except Exception:  # noqa: BLE001 - e.g. a partly built upstream object: report it holding nothing known
+                names = {}
             context = t.context
             is_context = glresources is not None and isinstance(context, glresources.Context)
             if is_context and not glresources.is_alive(context):
