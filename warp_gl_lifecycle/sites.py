@@ -17,16 +17,15 @@ the installed ``warp``, ``pyglet`` and ``newton`` packages.
 from __future__ import annotations
 
 import os
-import sys
 from typing import Any, Callable
 
-__all__ = ["Site", "capture", "file_line", "library_frame", "line_of", "parent_of", "user_files", "with_parent"]
+__all__ = ["Site", "capture", "file_line", "line_of", "parent_of", "user_files", "with_parent"]
 
-_getframe = sys._getframe
 
 #: Top-level packages whose frames a creation site skips, besides this package's own.
 UPSTREAM = ("warp", "pyglet", "newton")
-#: Modules of this package that are programs using it (their frames are the user's).
+#: Modules of this package that are programs using it (their frames are the user's): demo, bench and
+#: the bench's parts (bench_newton, bench_diagnostics, or a bench/ package).
 _PROGRAMS = ("demo", "bench")
 
 _PACKAGE = os.path.dirname(os.path.abspath(__file__)) + os.sep
@@ -39,7 +38,7 @@ _verdicts: dict[str, int] = {}
 user_files: set[str] = set()
 _upstream_dirs: list[tuple[str, ...]] = []
 
-#: A creation site: (code object, instruction offset) of the user's frame; see :func:`line_of`.
+#: A creation site: ``(code, offset)`` of the user's frame, or ``(code or None, offset, parent)``.
 Site = tuple
 
 
@@ -64,19 +63,13 @@ def _verdict(filename: str) -> int:
     path = os.path.abspath(filename) if filename and not filename.startswith("<") else filename
     if path.startswith(_PACKAGE):
         module = path[len(_PACKAGE):].split(os.sep, 1)[0]
-        verdict = USER if os.path.splitext(module)[0] in _PROGRAMS else 1
+        verdict = USER if module.startswith(_PROGRAMS) else 1
     else:
         verdict = 2 if path.startswith(_upstream()) else USER
     _verdicts[filename] = verdict
     if verdict == USER:
         user_files.add(filename)
     return verdict
-
-
-def library_frame(filename: str) -> bool:
-    """True for a file of this package (not its programs) or of an upstream library."""
-    verdict = _verdicts.get(filename)
-    return bool(verdict if verdict is not None else _verdict(filename))
 
 
 def capture(frame: Any, record_of: Callable[[Any], Any]) -> Site | None:
