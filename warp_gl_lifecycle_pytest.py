@@ -73,12 +73,15 @@ def pytest_runtest_call(item):
     # Owners tracked with warn=False (such as the default shader shared by an object space's
     # instancers) are meant to live until exit; the others are the user's to close.
     leaked = [t for t in live() if t.seq not in before and t.warn]
-    if leaked:
+    if leaked:  # what each holds, where the test made it, its window; what upstream made under its maker
         pytest.fail(leak_message(leaked), pytrace=False)
     return result
 
 
 def leak_message(leaked: list) -> str:
-    """The failure message of a test that left the tracked owners ``leaked`` alive."""
-    listing = "\n".join(f"  {t.description}" for t in leaked)
-    return f"{len(leaked)} warp_gl_lifecycle owner(s) left alive by this test:\n{listing}"
+    """The failure message of a test that left the tracked owners ``leaked`` alive: the report of
+    :mod:`warp_gl_lifecycle.diagnostics` (kind, the test's line that made each, its window, its GL
+    names and bytes; what an upstream object made for itself under it)."""
+    from warp_gl_lifecycle.diagnostics import leak_message as report  # noqa: PLC0415
+
+    return report(leaked)

@@ -3,7 +3,9 @@
 Checks, each printed as ``ok``, ``--`` (optional, absent) or ``MISSING`` with a fix: Python,
 warp-lang, pyglet and numpy versions; a headless GL context and its vendor, renderer and version;
 CUDA devices and whether CUDA-GL interop works; whether the Warp drop-in is supported and
-installed; Newton's version and whether its drop-in is installed. Exits 1 when something needed (not merely optional, like CUDA) is missing.
+installed; Newton's version and whether its drop-in is installed; the owners still live after the
+checks (:func:`~.diagnostics.report`: none, when the checks released all they made). Exits 1 when
+something needed (not merely optional, like CUDA) is missing.
 """
 
 from __future__ import annotations
@@ -203,6 +205,19 @@ def check_newton_drop_in(findings: Findings) -> None:
                                             "or uninstall() was called")
 
 
+def check_owners(findings: Findings) -> dict:
+    """The owners still live after the checks, as :mod:`.diagnostics` reports them (the checks
+    release what they make: any listed here is a leak). Returns the counts."""
+    from . import diagnostics  # noqa: PLC0415
+
+    counts = diagnostics.owner_counts()
+    if counts["owners"] == 0:
+        findings.ok("live owners", "none: the checks released every GL object they made")
+    else:
+        findings.optional("live owners", diagnostics.report(title="left by the checks").replace("\n", "\n    "))
+    return counts
+
+
 def main(args) -> int:
     import contextlib  # noqa: PLC0415
 
@@ -218,10 +233,11 @@ def main(args) -> int:
         check_newton_drop_in(findings)
         if window is not None:
             window.close()
+        owners = check_owners(findings)
     if getattr(args, "json", False):
         import json  # noqa: PLC0415
 
-        print(json.dumps({"healthy": findings.healthy,
+        print(json.dumps({"healthy": findings.healthy, "owners": owners,
                           "checks": [dict(zip(("status", "what", "detail"), row)) for row in findings.rows]}, indent=2))
     else:
         width = max(len(what) for _, what, _ in findings.rows)

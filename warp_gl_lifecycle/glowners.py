@@ -15,9 +15,9 @@ import sys
 import threading
 from typing import Any, Callable, Iterable
 
-__all__ = ["gl_name", "headless_without_display", "missing_attributes", "patch", "reopen_event_loop",
-           "safe_point_at_creation", "safe_point_first", "take_names", "take_programs", "take_registrations",
-           "take_window_objects", "use_headless_if_no_display"]
+__all__ = ["HOLDINGS", "gl_name", "headless_without_display", "missing_attributes", "names_in", "patch",
+           "program_ids", "reopen_event_loop", "safe_point_at_creation", "safe_point_first", "take_names",
+           "take_programs", "take_registrations", "take_window_objects", "use_headless_if_no_display", "window_objects"]
 
 
 def gl_name(value: Any) -> int | None:
@@ -38,6 +38,30 @@ def take_names(owner: Any, resources: Any, names_by_kind: dict[str, Iterable[str
             if name is not None:
                 names.append(name)
                 setattr(owner, attribute, None)
+
+
+#: What an owner of a class given to ``managed(release=...)`` holds now, by kind (as
+#: :func:`names_in` gives it), without taking anything: keyed by that ``release`` function. The
+#: compat modules fill it; :mod:`.diagnostics` reads it. Main thread.
+HOLDINGS: dict[Callable[[Any], None], Callable[[Any], dict[str, list[int]]]] = {}
+
+
+def names_in(owner: Any, names_by_kind: dict[str, Iterable[str]], into: dict[str, list[int]] | None = None) -> dict[str, list[int]]:
+    """The GL names held in ``owner``'s attributes, by kind (what :func:`take_names` would take),
+    added to ``into`` (a new dict by default); nothing is changed."""
+    held = {} if into is None else into
+    for kind, attributes in names_by_kind.items():
+        names = held.setdefault(kind, [])
+        for attribute in attributes:
+            name = gl_name(getattr(owner, attribute, None))
+            if name is not None:
+                names.append(name)
+    return held
+
+
+def program_ids(programs: Iterable[Any]) -> list[int]:
+    """The names of pyglet ``ShaderProgram`` objects (None entries and deleted programs skipped)."""
+    return [int(program.id) for program in programs if program is not None and getattr(program, "id", None)]
 
 
 def take_programs(owner: Any, resources: Any, attributes: Iterable[str], program_attribute: str | None = None) -> None:
@@ -68,22 +92,29 @@ def take_registrations(owner: Any, resources: Any, attributes: Iterable[str], un
             setattr(owner, attribute, None)
 
 
+def window_objects(window: Any, context: Any) -> tuple[list[Any], list[Any]]:
+    """What pyglet made for ``window`` in ``context`` and keeps while the window object lives, as
+    pyglet objects holding a name: its uniform buffer and its default shader program (buffers,
+    programs). Nothing is changed."""
+    if window is None or context is None:
+        return [], []
+    program = getattr(window, "_default_program", None)
+    programs = [program] if program is not None and getattr(program, "_context", None) is context and program.id else []
+    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
+    same_space = getattr(ubo_buffer, "_context", context).object_space is context.object_space
+    return ([ubo_buffer] if getattr(ubo_buffer, "id", None) and same_space else []), programs
+
+
 def take_window_objects(window: Any, resources: Any) -> None:
     """Hand ``resources`` what pyglet made for ``window`` in ``resources.context`` and keeps while the
-    window object lives: its default shader program and its uniform buffer (pyglet deletes them only
-    when the window object is collected, which at exit never happens). Each is left with no name,
-    so pyglet's own ``__del__`` does nothing. Main thread, before the window is closed."""
-    context = resources.context
-    if window is None or context is None:
-        return
-    program = getattr(window, "_default_program", None)
-    if (program is not None and getattr(program, "_context", None) is context and program.id
-            and all(program is not queued for queued in resources.programs)):
-        resources.programs.append(program)
-    ubo_buffer = getattr(getattr(window, "ubo", None), "buffer", None)
-    if getattr(ubo_buffer, "id", None) and getattr(ubo_buffer, "_context", context).object_space is context.object_space:
-        resources.buffers.append(int(ubo_buffer.id))
-        ubo_buffer.id = None
+    window object lives (:func:`window_objects`; pyglet deletes them only when the window object is
+    collected, which at exit never happens). Each is left with no name, so pyglet's own ``__del__``
+    does nothing. Main thread, before the window is closed."""
+    buffers, programs = window_objects(window, resources.context)
+    resources.programs += [p for p in programs if all(p is not queued for queued in resources.programs)]
+    for buffer in buffers:
+        resources.buffers.append(int(buffer.id))
+        buffer.id = None
 
 
 def safe_point_first(method: Callable) -> Callable:

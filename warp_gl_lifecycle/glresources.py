@@ -33,7 +33,7 @@ from pyglet.gl.base import Context
 
 from .registry import Reason, logger, registry
 
-__all__ = ["GLResources", "PygletContexts", "current_context", "flush", "is_alive", "live_names"]
+__all__ = ["GLResources", "PygletContexts", "current_context", "flush", "is_alive", "live_names", "stand_in"]
 
 _MAIN_IDENT = threading.main_thread().ident
 _get_ident = threading.get_ident
@@ -356,6 +356,12 @@ def space_is_alive(context: Any) -> bool:
     """True while ``context``, or another live context of its object space, can be made current:
     the shared names (buffers, textures, programs) made there still exist."""
     return _hooks._stand_in(context) is not None
+
+
+def stand_in(context: Any) -> Any:
+    """``context`` while alive, else a live context of its object space (where its shared names
+    still exist), else None. Main thread."""
+    return _hooks._stand_in(context)
 
 
 def flush() -> None:

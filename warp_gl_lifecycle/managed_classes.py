@@ -153,6 +153,7 @@ class Managed:
         t = _record_of(instance)
         if t is None:
             t = self._track(instance)
+            t.site = None  # made before its class was managed: where is not known
             if context is not None:
                 self.registry._set_context(t, context)
             else:

@@ -42,9 +42,11 @@ import sys
 import weakref
 from typing import Any
 
-from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_at_creation,
-                       safe_point_first, take_names, take_programs, take_registrations, take_window_objects)
+from .glowners import (HOLDINGS, gl_name, headless_without_display, missing_attributes, names_in, patch,
+                       program_ids, safe_point_at_creation, safe_point_first, take_names, take_programs,
+                       take_registrations, take_window_objects)
 from .registry import Reason, managed, registry, skip_warning_frames_in
+from .sites import with_parent
 from .when_imported import cancel, when_imported
 
 __all__ = ["install", "installed", "patched", "supported", "uninstall", "version", "version_supported"]
@@ -255,11 +257,13 @@ def _adopt_existing(classes: dict[str, type]) -> None:
     for viewer in viewers:
         renderer = viewer.__dict__["renderer"]
         context = renderer.window.context
-        viewer_cls._wgl_managed.adopt(viewer)
-        type(renderer)._wgl_managed.adopt(renderer)
+        viewer_record = viewer_cls._wgl_managed.adopt(viewer)
+        adopted = [type(renderer)._wgl_managed.adopt(renderer)]
         for helper in _held_helpers(viewer):
             if isinstance(helper, tuple(_state["helper_tables"])):
-                type(helper)._wgl_managed.adopt(helper, context=context)  # made in its viewer's context
+                adopted.append(type(helper)._wgl_managed.adopt(helper, context=context))  # made in its context
+        for record in adopted:  # reports show them under the viewer that made them
+            record.site = with_parent(record.site, viewer_record)
     for renderer in renderers:
         type(renderer)._wgl_managed.adopt(renderer)
 
@@ -514,6 +518,49 @@ def _release_renderer(renderer: Any) -> None:
     readmit_window(renderer.__dict__.get("window"))  # collected in a cycle: pyglet forgot it already
     _state["renderer_close"](renderer)  # Newton's own: on_exit, window.close(); nothing left to delete
     renderer_cls._fallback_texture = kept
+
+
+def _helper_holdings(helper: Any) -> dict[str, list[int]]:
+    """The GL names a helper holds now, by kind (none once Newton destroyed it). Nothing is changed."""
+    table = next((_state["helper_tables"][k] for k in type(helper).__mro__ if k in _state["helper_tables"]), None)
+    if table is None or not helper.__dict__.get("_owns_gl", True):
+        return {}
+    return names_in(helper, table[0])
+
+
+def _viewer_holdings(viewer: Any) -> dict[str, list[int]]:
+    """The GL names the viewer itself holds now (its helpers and renderer are owners of their own):
+    frame cache, ``get_frame``'s pixel buffer, image and plot logger textures. Nothing is changed."""
+    held: dict[str, list[int]] = {"buffers": [], "textures": [], "framebuffers": []}
+    if viewer.__dict__.get("_wgl_part_released"):
+        return held
+    cache = viewer.__dict__.get("_displayed_frame")
+    if cache is not None:
+        names_in(cache, {"textures": ("texture",), "framebuffers": ("_fbo",)}, held)
+    names_in(viewer, {"buffers": ("_pbo",)}, held)
+    image_logger = viewer.__dict__.get("_image_logger")
+    if image_logger is not None:
+        for entry in [*image_logger._images.values(), *image_logger._fullscreen_images.values()]:
+            names_in(entry, {"buffers": ("pbo_id",), "textures": ("tex_id",)}, held)
+    plot_logger = viewer.__dict__.get("_plot_logger")
+    if plot_logger is not None:
+        held["textures"] += [name for name in (gl_name(t.get("texture_id")) for t in plot_logger._array_textures.values())
+                             if name is not None]
+    return held
+
+
+def _renderer_holdings(renderer: Any) -> dict[str, list[int]]:
+    """The GL names a RendererGL holds now, by kind (its viewer's part and helpers are not
+    included; nor is the class-level fallback texture, shared by every renderer). Nothing is changed."""
+    held = names_in(renderer, _RENDERER_NAMES)
+    held["programs"] = program_ids(getattr(getattr(renderer, name, None), "shader_program", None)
+                                   for name in _RENDERER_SHADERS)
+    return held
+
+
+HOLDINGS[_release_helper] = _helper_holdings
+HOLDINGS[_release_viewer] = _viewer_holdings
+HOLDINGS[_release_renderer] = _renderer_holdings
 
 
 def _release_fallback_texture_if_last(context: Any) -> None:

@@ -49,13 +49,17 @@ import gc
 import itertools
 import logging
 import os
-import signal
+import sys
 import threading
 import time
 import tracemalloc as _tracemalloc
 import weakref
 from contextlib import nullcontext
 from typing import Any, Callable, ContextManager, Protocol
+
+from .held_signals import HeldSignals
+from .held_signals import __file__ as _held_signals_file
+from .sites import capture as _capture_site, user_files as _user_files
 
 __all__ = ["ContextHooks", "Reason", "Registry", "Managed", "Tracked", "live", "managed", "registry", "release_all",
            "pending", "run_deferred", "skip_warning_frames_in", "stats", "track"]
@@ -64,6 +68,7 @@ logger = logging.getLogger("warp_gl_lifecycle")
 _new_ref = weakref.ref.__new__
 _get_ident = _thread.get_ident
 _is_tracing = _tracemalloc.is_tracing
+_getframe = sys._getframe
 
 
 class Reason(enum.Enum):
@@ -98,8 +103,6 @@ _CLOSE, _GC, _EXIT = Reason.CLOSE, Reason.GC, Reason.EXIT
 _MAX_ROUNDS = 100
 #: At exit, how long to wait for owners whose collection is under way on another thread.
 _COLLECTION_WAIT = 2.0
-#: Signals whose handlers are held while the registry itself works between two releases.
-_HELD_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM") if hasattr(signal, name))
 #: The files of the registry's own frames (this module, managed_classes, unclosed).
 _OWN_FILES: set[str] = set()
 
@@ -122,7 +125,9 @@ class Tracked(weakref.ref):
     collected owner of a :func:`managed` class waits for its deferred release.
     """
 
-    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "_registry", "__weakref__")
+    # site: where the user's code made the owner, and the upstream owner that made it for itself, if
+    # any (see sites; read by diagnostics).
+    __slots__ = ("seq", "release", "context", "kind", "name", "warn", "allocated", "site", "_registry", "__weakref__")
 
     @property
     def description(self) -> str:
@@ -205,6 +210,7 @@ class Registry:
         self._main_thread = threading.main_thread()
         self._main_ident = self._main_thread.ident
         self._counts = {"close": 0, "gc": 0, "exit": 0, "errors": 0}
+        self._on_collected = self._collected  # bound once: track() is the hot path
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -231,8 +237,25 @@ class Registry:
         """
         if not callable(release):
             raise TypeError(f"release must be callable, got {type(release).__name__}")
-        _check_description(kind, name, warn)
-        return self._add(Tracked, owner, self._collected, release, context, kind, name, warn)
+        if kind is not None or name is not None or warn.__class__ is not bool:  # the common call skips the checks
+            _check_description(kind, name, warn)
+        # What _add() does, inline (one call less: recording the creation site costs about that).
+        t = _new_ref(Tracked, owner, self._on_collected)
+        t.seq = self._created = seq = next(self._counter)
+        t.release = release
+        t.context = context
+        t.kind = kind if kind is not None else owner.__class__  # named on first use
+        t.name = name
+        t.warn = warn
+        t.allocated = _allocation_site(owner) if _is_tracing() else None
+        frame = _getframe(1)  # where the owner was made (see sites): the caller's line, or outwards from it
+        code = frame.f_code
+        t.site = (code, frame.f_lasti) if code.co_filename in _user_files else _capture_site(frame, _record_of)
+        t._registry = self
+        if context is not None:
+            self._use_context(context)
+        self._entries[seq] = t
+        return t
 
     def live(self) -> list[Tracked]:
         """The owners still tracked, oldest first."""
@@ -270,7 +293,7 @@ class Registry:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            with _HeldSignals(self) as held:
+            with HeldSignals(self._main_ident, _OWN_FILES) as held:
                 released, interrupted = self._release_rounds()
             interrupted = interrupted or held.raised()
         finally:
@@ -344,7 +367,7 @@ class Registry:
         count, interrupted = 0, None
         if self._deferred:
             self._warn_now, self._debug_now = could_show(), logger.isEnabledFor(logging.DEBUG)
-            with _HeldSignals(self) as held:
+            with HeldSignals(self._main_ident, _OWN_FILES) as held:
                 count, interrupted = self._run_in_order(list(self._deferred.values()), _GC, claim=True)
             interrupted = interrupted or held.raised()
         for context in self._live_contexts():
@@ -369,7 +392,7 @@ class Registry:
     # -- internals ------------------------------------------------------------------------------
 
     def _add(self, record_type, owner, callback, release, context, kind, name, warn) -> Tracked:
-        # The hot path of track(): weakref.ref.__new__ directly (no Python-level __init__).
+        # What track() does inline, for managed owners: weakref.ref.__new__ directly (no Python-level __init__).
         t = _new_ref(record_type, owner, callback)
         t.seq = self._created = seq = next(self._counter)
         t.release = release
@@ -378,6 +401,7 @@ class Registry:
         t.name = name
         t.warn = warn
         t.allocated = allocation_site(owner) if _is_tracing() else None
+        t.site = _capture_site(_getframe(2), _record_of)  # from _track_managed()'s caller, outwards
         t._registry = self
         if context is not None:
             self._use_context(context)
@@ -675,50 +699,6 @@ class Registry:
         return value
 
 
-class _HeldSignals:
-    """While a release loop runs on the main thread: a SIGINT or SIGTERM whose Python handler
-    would run in the registry's own frames (between two releases: claiming, switching context,
-    accounting) is held and its handler run once the loop is done (:meth:`raised`); one that
-    arrives inside a release (the user's code, the GL layer) is handled at once, as usual."""
-
-    __slots__ = ("registry", "saved", "held")
-
-    def __init__(self, registry: Registry) -> None:
-        self.registry = registry
-        self.saved: list[tuple[int, Any]] = []
-        self.held: list[tuple[Any, int]] = []
-
-    def __enter__(self) -> "_HeldSignals":
-        if _get_ident() == self.registry._main_ident:
-            for signum in _HELD_SIGNALS:
-                handler = signal.getsignal(signum)
-                if callable(handler):
-                    self.saved.append((signum, handler))
-                    signal.signal(signum, functools.partial(self._handle, handler))
-        return self
-
-    def _handle(self, handler: Any, signum: int, frame: Any) -> None:
-        if frame is not None and frame.f_code.co_filename in _OWN_FILES:
-            self.held.append((handler, signum))
-        else:
-            handler(signum, frame)
-
-    def __exit__(self, *exc_info) -> None:
-        for signum, handler in self.saved:
-            signal.signal(signum, handler)
-
-    def raised(self) -> BaseException | None:
-        """Run the held handlers; the first exception one raises (KeyboardInterrupt...)."""
-        first = None
-        for handler, signum in self.held:
-            try:
-                handler(signum, None)
-            except BaseException as exc:  # noqa: BLE001
-                first = first or exc
-        self.held.clear()
-        return first
-
-
 class _Strong:
     """Stands in for a weak reference to a context key that cannot be weakly referenced, and
     counts the live owners that use it (the key is forgotten with the last of them)."""
@@ -774,7 +754,7 @@ def _log_interrupted(exc: BaseException) -> None:
 from . import unclosed as _unclosed  # noqa: E402
 from .unclosed import allocation_site, skip_warning_frames_in, warn_unclosed, could_show  # noqa: E402
 
-_OWN_FILES.update({__file__, _unclosed.__file__})
+_OWN_FILES.update({__file__, _unclosed.__file__, _held_signals_file})
 
 #: The process-wide registry used by the module-level functions and the exit hook.
 registry = _default = Registry()
@@ -790,4 +770,4 @@ run_deferred = _default.run_deferred
 pending = _default.pending
 
 # managed() and its record live in their own module; importable from here, as before.
-from .managed_classes import Managed, _release_managed, managed  # noqa: E402
+from .managed_classes import Managed, _record_of, _release_managed, managed  # noqa: E402

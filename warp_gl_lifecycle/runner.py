@@ -32,7 +32,7 @@ import types
 __all__ = ["add_arguments", "main", "parse"]
 
 _kept: list = []  # the runner's own __main__ module, replaced by the program's
-_USAGE = "python -m warp_gl_lifecycle run [-h] (SCRIPT | DIR | ZIP | -m MODULE | -c CODE | -) [ARGS...]"
+_USAGE = "python -m warp_gl_lifecycle run [-h] [--report] (SCRIPT | DIR | ZIP | -m MODULE | -c CODE | -) [ARGS...]"
 #: Options that name the program, as python's: ``-m MODULE``, ``-c CODE`` (also ``-mMODULE``, ``-cCODE``).
 _PROGRAM_OPTIONS = {"-m": "module", "-c": "code"}
 
@@ -40,6 +40,9 @@ _PROGRAM_OPTIONS = {"-m": "module", "-c": "code"}
 def add_arguments(parser) -> None:
     """What ``run -h`` shows; the arguments themselves are split by :func:`parse`, as python does."""
     parser.usage = _USAGE
+    parser.add_argument("--report", action="store_true",
+                        help="at exit, list on stderr what the exit release released (newest first): where the "
+                             "program made each owner, its window, its GL names and their bytes")
     parser.add_argument("-m", dest="module", metavar="MODULE", help="run a module as a script, like python -m")
     parser.add_argument("-c", dest="code", metavar="CODE", help="run CODE (a program passed as a string), like python -c")
     parser.add_argument("target", nargs="?", metavar="SCRIPT",
@@ -60,6 +63,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
                                      description="Run a program with Warp's renderer made lifecycle-safe.")
     add_arguments(parser)
     found = dict.fromkeys(("module", "code", "target"))
+    report = False
     rest = list(argv)
     while rest:
         arg = rest.pop(0)
@@ -73,6 +77,9 @@ def parse(argv: list[str]) -> argparse.Namespace:
                 parser.error(f"argument {option}: expected one argument")
             found[_PROGRAM_OPTIONS[option]] = value
             break
+        if arg == "--report":
+            report = True
+            continue
         if arg == "--":
             found["target"] = rest.pop(0) if rest else None
             break
@@ -80,7 +87,7 @@ def parse(argv: list[str]) -> argparse.Namespace:
             parser.error(f"unrecognized option before the program: {arg}")
         found["target"] = arg
         break
-    return argparse.Namespace(**found, args=rest)
+    return argparse.Namespace(**found, args=rest, report=report)
 
 
 def main(args) -> int:
@@ -101,6 +108,11 @@ def main(args) -> int:
     from .children import cover_children  # noqa: PLC0415
 
     cover_children()  # the program's child Python processes (spawn, forkserver, subprocess) too
+    snapshot = None
+    if getattr(args, "report", False):
+        from .diagnostics import report_at_exit  # noqa: PLC0415
+
+        snapshot = report_at_exit()
     program = _program_module()
     try:
         if module is not None:
@@ -115,6 +127,9 @@ def main(args) -> int:
         if not isinstance(exc, SystemExit):
             _report_with(_user_frames(exc.__traceback__), exc)
         raise  # Python's own top level prints it and exits (1; SIGINT for KeyboardInterrupt)
+    finally:
+        if snapshot is not None:
+            snapshot()  # the program's owners, while their contexts are alive
     return 0
 
 

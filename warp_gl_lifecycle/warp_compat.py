@@ -43,9 +43,11 @@ import os
 import sys
 from typing import Any, Callable
 
-from .glowners import (gl_name, headless_without_display, missing_attributes, patch, safe_point_at_creation,
-                       safe_point_first, take_names, take_window_objects)
+from .glowners import (HOLDINGS, gl_name, headless_without_display, missing_attributes, names_in, patch,
+                       program_ids, safe_point_at_creation, safe_point_first, take_names, take_window_objects,
+                       window_objects)
 from .registry import Reason, managed, skip_warning_frames_in
+from .sites import with_parent
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
            "warp_render_opengl", "warp_shape_instancer", "warp_update_vbo_transforms"]
@@ -259,7 +261,9 @@ def _adopt_existing(renderer_cls: type, instancer_cls: type) -> None:
         for instancer in _instancers_of(renderer):
             if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
                 owned.add(id(instancer))
-                instancer_cls._wgl_managed.adopt(instancer, context=context).warn = False  # the renderer's own
+                adopted = instancer_cls._wgl_managed.adopt(instancer, context=context)
+                adopted.warn = False  # the renderer's own
+                adopted.site = with_parent(adopted.site, tracked)  # reports show it under its renderer
     for instancer in found:
         if isinstance(instancer, instancer_cls) and id(instancer) not in owned:
             shader_context = getattr(vars(instancer).get("shape_shader"), "_context", None)
@@ -397,39 +401,88 @@ def _undo(registration: Any) -> Callable[[], None]:
 
 def _collect_pyglet_objects(renderer: Any, resources: Any) -> None:
     """Hand ``resources`` what pyglet made for the renderer in its context and keeps as long as the
-    renderer is referenced: its info label's vertex buffers, vertex arrays and shader programs, and
-    its window's default program and uniform buffer. pyglet's glyph textures are shared by every
-    label and stay. Each pyglet object is left with no name, so its own ``__del__`` does nothing."""
+    renderer is referenced (see :func:`_pyglet_objects`). Each pyglet object is left with no name,
+    so its own ``__del__`` does nothing."""
     context = resources.context
     if context is None:
         return
-    label = vars(renderer).get("_info_label")
-    batch = getattr(label, "batch", None) if getattr(label, "_own_batch", False) else None
-    programs = []
-    if batch is not None:
-        for group, domains in list(batch.group_map.items()):
-            programs.append(getattr(group, "program", None))
-            for domain in domains.values():
-                buffers = [buffer for buffer, _ in getattr(domain, "buffer_attributes", ())]
-                for buffer in (*buffers, getattr(domain, "index_buffer", None)):
-                    if getattr(buffer, "id", None):
-                        resources.buffers.append(int(buffer.id))
-                        buffer.id = None
-                vao = getattr(domain, "vao", None)
-                if getattr(vao, "_id", None) is not None and vao._context is context:
-                    resources.vaos.append(int(vao.id))
-                    vao._id = None
-    for owner in (label, getattr(label, "background_decoration_group", None),
-                  getattr(label, "foreground_decoration_group", None)):
-        programs.append(getattr(owner, "program", None))
+    buffers, vaos, programs = _pyglet_objects(renderer, context)
+    for buffer in buffers:
+        resources.buffers.append(int(buffer.id))
+        buffer.id = None
+    for vao in vaos:
+        resources.vaos.append(int(vao.id))
+        vao._id = None
     seen = {id(program) for program in resources.programs}
     for program in programs:
+        if id(program) not in seen:
+            seen.add(id(program))
+            resources.programs.append(program)
+    take_window_objects(vars(renderer).get("window"), resources)
+
+
+def _pyglet_objects(renderer: Any, context: Any) -> tuple[list[Any], list[Any], list[Any]]:
+    """What pyglet made for the renderer's info label in ``context``, as pyglet objects holding a
+    name: its vertex buffers, vertex arrays and shader programs (buffers, vertex arrays, programs);
+    the window's own are :func:`~.glowners.window_objects`. pyglet's glyph textures are shared by every
+    label and are not included. Nothing is changed."""
+    label = vars(renderer).get("_info_label")
+    batch = getattr(label, "batch", None) if getattr(label, "_own_batch", False) else None
+    buffers, vaos, candidates = [], [], []
+    if batch is not None:
+        for group, domains in list(batch.group_map.items()):
+            candidates.append(getattr(group, "program", None))
+            for domain in domains.values():
+                held = [buffer for buffer, _ in getattr(domain, "buffer_attributes", ())]
+                buffers += [buffer for buffer in (*held, getattr(domain, "index_buffer", None))
+                            if getattr(buffer, "id", None)]
+                vao = getattr(domain, "vao", None)
+                if getattr(vao, "_id", None) is not None and vao._context is context:
+                    vaos.append(vao)
+    for owner in (label, getattr(label, "background_decoration_group", None),
+                  getattr(label, "foreground_decoration_group", None)):
+        candidates.append(getattr(owner, "program", None))
+    programs, seen = [], set()
+    for program in candidates:
         if program is None or id(program) in seen or getattr(program, "_context", None) is not context:
             continue
         seen.add(id(program))
         if program.id:
-            resources.programs.append(program)
-    take_window_objects(vars(renderer).get("window"), resources)
+            programs.append(program)
+    return buffers, vaos, programs
+
+
+def _renderer_holdings(renderer: Any) -> dict[str, list[int]]:
+    """The GL names a renderer holds now, by kind: what its release would delete (its instancers
+    are owners of their own). Nothing is changed."""
+    attributes = vars(renderer)
+    held = names_in(renderer, {"buffers": _RENDERER_BUFFERS, "vaos": _RENDERER_VAOS, "textures": _RENDERER_TEXTURES,
+                               "framebuffers": _RENDERER_FRAMEBUFFERS})
+    for vao, vbo, ebo, _count, _registration in (attributes.get("_shape_gl_buffers") or {}).values():
+        held["vaos"] += [name for name in (gl_name(vao),) if name is not None]
+        held["buffers"] += [name for name in (gl_name(vbo), gl_name(ebo)) if name is not None]
+    programs = [attributes.get(attribute) for attribute in _RENDERER_PROGRAMS]
+    tracked = attributes.get("_wgl_tracked")
+    context = tracked.context if tracked is not None else None
+    if context is not None and not attributes.get("_wgl_closed"):
+        buffers, vaos, pyglet_programs = _pyglet_objects(renderer, context)
+        window_buffers, window_programs = window_objects(attributes.get("window"), context)
+        buffers += window_buffers
+        pyglet_programs += window_programs
+        held["buffers"] += [int(buffer.id) for buffer in buffers]
+        held["vaos"] += [int(vao.id) for vao in vaos]
+        programs += [p for p in pyglet_programs if all(p is not q for q in programs)]
+    held["programs"] = program_ids(programs)
+    return held
+
+
+def _instancer_holdings(instancer: Any) -> dict[str, list[int]]:
+    """The GL names a Warp ShapeInstancer holds now, by kind. Nothing is changed."""
+    return names_in(instancer, {"buffers": _INSTANCER_BUFFERS, "vaos": ("vao",)})
+
+
+HOLDINGS[_release_renderer] = _renderer_holdings
+HOLDINGS[_release_instancer] = _instancer_holdings
 
 
 # What Warp's close() (and the clear() it calls) reads: a renderer lacking any was never fully built.

@@ -11,6 +11,7 @@ from .common import GOALS, Progress
 from .cpu import bench_cpu_update, size_label
 from .exit import bench_exit_release
 from .creation import bench_creation_overhead
+from .diagnostics import bench_owner_counts_per_frame
 from .frame import bench_frame_overhead
 from .gpu import bench_gpu
 from .plot import measure_curves, plot, plot_suffixes
@@ -80,7 +81,7 @@ def main(args) -> int:
     only = args.only
 
     newton = bench_newton.newton_available()
-    steps = {"registry": 1, "exit": 2, "frame": 2, "cpu": len(update_sizes), "gpu": 1 if cuda else 0,
+    steps = {"registry": 1, "exit": 2, "frame": 3, "cpu": len(update_sizes), "gpu": 1 if cuda else 0,
              "newton": 2 if newton else 0}
     progress = Progress(sum(steps[group] for group in only) + (1 if args.plot else 0))
     results: dict[str, Any] = {}
@@ -98,6 +99,8 @@ def main(args) -> int:
     if "frame" in only:
         progress.step("frame_overhead")
         results["frame_overhead"] = bench_frame_overhead(5 if quick else 15, repeats, cuda)
+        progress.step("owner_counts_per_frame")
+        results["owner_counts_per_frame"] = bench_owner_counts_per_frame(10 if quick else 40, repeats, cuda)
         progress.step("creation_overhead")
         results["creation_overhead"] = bench_creation_overhead(quick, repeats)
     window.switch_to()

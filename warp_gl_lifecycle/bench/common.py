@@ -18,6 +18,7 @@ GOALS = {
     "exit_release_overhead": 1.5,
     "exit_release_scaling": 11.0,
     "frame_overhead": 1.02,
+    "owner_counts_per_frame": 0.05,  # one diagnostics.owner_counts() / one Warp renderer frame
     "creation_overhead": 1.05,  # creating Warp's renderer with the drop-in / without
     "cpu_update_vs_numpy": 1.0,  # keyed by size: cpu_update_vs_numpy@100k, @1M
     "cpu_update_vs_warp": 1.0,
