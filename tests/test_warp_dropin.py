@@ -22,6 +22,7 @@ EXITS = [
     ("warp_renderer_closed_twice.py", 0),
     ("warp_renderer_window_closed_then_close.py", 0),
     ("warp_renderer_sys_exit.py", 3),
+    ("warp_renderer_held_by_another_modules_global.py", 0),
 ]
 MODES = ["import", "run"]
 

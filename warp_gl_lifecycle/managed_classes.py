@@ -354,14 +354,18 @@ def _closer(name: str, body: Callable | None, original: Callable | None) -> Call
 
 
 def _del(body: Callable | None, original: Callable | None) -> Callable:
+    # Held in the closure, not looked up at call time: an instance that outlives the main module
+    # (kept in another module's global) is collected while module globals are being set to None.
+    record_of, run_body, get_ident = _record_of, _run_body, _get_ident
+
     def __del__(self):
-        t = _record_of(self)
+        t = record_of(self)
         if t is None:
             if original is not None:
                 original(self)
             return
-        if _releasing(t):
-            _run_body(body, self)
+        if t.running is not None and get_ident() == t._registry._main_ident:  # being released: _releasing()
+            run_body(body, self)
             return
         t._registry._defer_collected(t, self)
 
