@@ -27,7 +27,8 @@ from pyglet import gl
 
 from warp_gl_lifecycle import glresources, managed_classes, registry, unclosed
 from warp_gl_lifecycle.glresources import GLResources, PygletContexts, live_names
-from warp_gl_lifecycle.registry import Registry, managed
+from warp_gl_lifecycle.managed_classes import managed
+from warp_gl_lifecycle.registry import Registry
 
 REGISTRY_FILES = {registry.__file__, managed_classes.__file__, unclosed.__file__}
 HOOK_FILES = {glresources.__file__}

@@ -15,7 +15,8 @@ import weakref
 
 import pytest
 
-from warp_gl_lifecycle.registry import Registry, managed
+from warp_gl_lifecycle.managed_classes import managed
+from warp_gl_lifecycle.registry import Registry
 
 
 @pytest.fixture(autouse=True)

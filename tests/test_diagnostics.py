@@ -14,7 +14,8 @@ import pytest
 
 import warp_gl_lifecycle as wgl
 from warp_gl_lifecycle import diagnostics
-from warp_gl_lifecycle.registry import Registry, managed, registry
+from warp_gl_lifecycle.managed_classes import managed
+from warp_gl_lifecycle.registry import Registry, registry
 from warp_gl_lifecycle.sites import file_line, line_of, parent_of
 
 from .conftest import SCENARIOS, Result, python_path
@@ -213,7 +214,7 @@ def test_a_renderer_leaked_by_a_test_is_reported_with_the_tests_line(tmp_path):
                                           "import pyglet\npyglet.options['headless'] = True\n"
                                           "import warp_gl_lifecycle\n")
     installed = any(ep.name == "warp_gl_lifecycle" for ep in importlib.metadata.entry_points(group="pytest11"))
-    plugin = [] if installed else ["-p", "warp_gl_lifecycle.pytest_plugin"]
+    plugin = [] if installed else ["-p", "warp_gl_lifecycle_pytest"]
     proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", *plugin, "test_leaky.py"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env={**os.environ, "PYGLET_HEADLESS": "true", "PYTHONPATH": python_path()})

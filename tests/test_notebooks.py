@@ -100,21 +100,21 @@ def kernel_env():
 
 
 @pytest.mark.parametrize("scene", ["newton", "warp"])
-def test_rerunning_a_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, scene, capsys):
+def test_rerunning_a_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, scene, measurement):
     if scene == "newton":
         pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
-    check_reruns(tmp_path, kernel_env, scene, capsys)
+    check_reruns(tmp_path, kernel_env, scene, measurement)
 
 
-def test_rerunning_a_desktop_newton_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, xvfb_display, capsys):
+def test_rerunning_a_desktop_newton_viewer_cell_keeps_only_the_live_viewer(tmp_path, kernel_env, xvfb_display, measurement):
     """A real window (Xvfb, GLX) with Newton's imgui GUI: the window holds the renderer's mouse
     handlers and the GUI holds the viewer, cycles of their own."""
     pytest.importorskip("newton", reason="Newton is not installed: pip install -e '.[newton]'")
     pytest.importorskip("imgui_bundle")
-    check_reruns(tmp_path, {**kernel_env, **desktop_env(xvfb_display)}, "newton", capsys, label="desktop newton")
+    check_reruns(tmp_path, {**kernel_env, **desktop_env(xvfb_display)}, "newton", measurement, label="desktop newton")
 
 
-def check_reruns(tmp_path, kernel_env, scene, capsys, label=None):
+def check_reruns(tmp_path, kernel_env, scene, measurement, label=None):
     setup, cell = SCENES[scene]
     kernel = Kernel(tmp_path, kernel_env)
     try:
@@ -133,10 +133,10 @@ def check_reruns(tmp_path, kernel_env, scene, capsys, label=None):
         codes, log = kernel.shutdown()
     rss = [run["rss_mb"] for run in runs]
     per_rerun = (rss[-1] - rss[1]) / (RERUNS - 2)
-    with capsys.disabled():
-        print(f"\n{label or scene} cell re-run {RERUNS} times in a kernel: names {baseline['names']} before, "
-              f"{runs[0]['names']} after run 1, {runs[-1]['names']} after run {RERUNS}, {after_del['names']} "
-              f"after del; RSS {' '.join(str(r) for r in rss)} MB ({per_rerun:+.2f} MB per re-run, runs 2-{RERUNS})")
+    measurement(f"{label or scene} cell re-run {RERUNS} times in a kernel",
+                f"names {baseline['names']} before, {runs[0]['names']} after run 1, {runs[-1]['names']} after run "
+                f"{RERUNS}, {after_del['names']} after del; RSS {' '.join(str(r) for r in rss)} MB "
+                f"({per_rerun:+.2f} MB per re-run, runs 2-{RERUNS})")
     assert all(run["names"] == runs[0]["names"] for run in runs), [run["names"] for run in runs]
     assert per_rerun < 3
     assert after_del["names"] == baseline["names"]

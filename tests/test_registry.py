@@ -7,7 +7,8 @@ import warnings
 
 import pytest
 
-from warp_gl_lifecycle.registry import Reason, Registry, managed
+from warp_gl_lifecycle.managed_classes import managed
+from warp_gl_lifecycle.registry import Reason, Registry
 
 
 class Owner:

@@ -10,7 +10,8 @@ does. It does not import ``pyglet.gl`` or create a GL context; GL-facing names a
 """
 
 from . import forkguard  # noqa: F401 - the after-fork guard, before any GL use
-from .registry import Reason, Tracked, live, managed, pending, release_all, run_deferred, stats, track
+from .managed_classes import managed
+from .registry import Reason, Tracked, live, pending, release_all, run_deferred, stats, track
 from .registry import registry as _registry
 
 __version__ = "0.1.0"

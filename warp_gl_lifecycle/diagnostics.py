@@ -84,12 +84,10 @@ def holdings(t: Tracked) -> dict[str, list[int]]:
     glresources = _gl()
     if glresources is not None and isinstance(resources, glresources.GLResources):
         return resources.names()
-    for klass in type(owner).__mro__:
-        manager = klass.__dict__.get("_wgl_managed")
-        if manager is not None and manager.parent is None:
-            function = HOLDINGS.get(manager.bodies.get(manager.closers[0]))
-            return function(owner) if function is not None else {}
-    return {}
+    manager = getattr(type(owner), "_wgl_managed", None)  # the nearest managed family, decided now
+    release = getattr(getattr(manager, "release", None), "__wrapped__", None)  # the release= managed() was given
+    function = HOLDINGS.get(release) if release is not None else None
+    return function(owner) if function is not None else {}
 
 
 # -- contexts ---------------------------------------------------------------------------------------
@@ -453,7 +451,15 @@ def report(records: Iterable[Tracked] | None = None, *, title: str = "warp_gl_li
 
 
 def leak_message(records: list[Tracked], what: str = "left alive by this test") -> str:
-    """The ``no_leaked_owners`` failure message: how many owners, then the report of them."""
+    """The ``no_leaked_owners`` failure message: how many owners, then the report of them, each with
+    what an upstream object made for itself under it (live owners whose parent is among them, which
+    are tracked without a warning and so are not in ``records``)."""
+    records = list(records)
+    chosen = {id(t) for t in records}
+    for t in registry.live():  # oldest first: a parent comes before what it made
+        if id(t) not in chosen and id(parent_of(t.site)) in chosen:
+            chosen.add(id(t))
+            records.append(t)
     roots = owners(records)
     count = sum(len(list(root.walk())) for root in roots)
     return format_owners(roots, f"{count} warp_gl_lifecycle owner(s) {what}")

@@ -3,7 +3,7 @@ safe points they put at the start of an upstream frame and of an upstream render
 headless mode where no display exists.
 
 Knows nothing of Warp or Newton: callers name the attributes that hold names. Nothing here runs
-inside a finalizer (the compat modules release through :func:`~.registry.managed`, which defers
+inside a finalizer (the compat modules release through :func:`~.managed_classes.managed`, which defers
 a collected owner to a safe point on the main thread).
 """
 

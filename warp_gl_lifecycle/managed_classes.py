@@ -18,7 +18,7 @@ import inspect
 import types
 from typing import Any, Callable
 
-from .registry import _OWN_FILES, Registry, _ManagedTracked, _check_description, _get_ident, logger
+from .registry import _OWN_FILES, Registry, _ManagedTracked, _check_description, _get_ident, _record_of, logger
 from .registry import registry as _default
 
 __all__ = ["Managed", "managed"]
@@ -41,13 +41,6 @@ def _body_of(function: Any) -> Any:
 
 def _is_abstract(body: Any) -> bool:
     return getattr(body, "__isabstractmethod__", False) is True
-
-
-def _record_of(instance: Any) -> _ManagedTracked | None:
-    try:
-        return instance.__dict__.get("_wgl_tracked")
-    except AttributeError:
-        return None
 
 
 def _releasing(t: _ManagedTracked) -> bool:
@@ -191,7 +184,7 @@ class Managed:
         if cls.__dict__.get("_wgl_prepared") is not self:
             self._prepare(cls)
         kind = self.kind if cls is self.cls else cls.__name__
-        t = self.registry._track_managed(instance, kind, self.legacy)
+        t = self.registry._track_managed(instance, kind, self.legacy, _release_managed)
         instance.__dict__["_wgl_tracked"] = t  # also for frozen dataclasses
         return t
 

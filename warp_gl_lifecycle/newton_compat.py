@@ -7,7 +7,7 @@ Newton's version (1.5 to 1.8 tested; another is left untouched with one logged w
 everything it patches is there:
 
 * ``ViewerGL``, its ``RendererGL`` and the helpers (``MeshGL``, ``LinesGL``, ``WireframeShapeGL``,
-  ``MeshInstancerGL``) become :func:`~.registry.managed`: tracked from creation and released
+  ``MeshInstancerGL``) become :func:`~.managed_classes.managed`: tracked from creation and released
   exactly once, by ``close()`` (a helper's ``destroy()``: ``managed(closers=("destroy",))``), at exit (newest
   first, each with its own context current) or, when collected, at the next safe point.
   A helper's release undoes its CUDA-GL registrations and deletes its names through
@@ -45,7 +45,8 @@ from typing import Any
 from .glowners import (HOLDINGS, gl_name, headless_without_display, missing_attributes, names_in, patch,
                        program_ids, safe_point_at_creation, safe_point_first, take_names, take_programs,
                        take_registrations, take_window_objects)
-from .registry import Reason, managed, registry, skip_warning_frames_in
+from .managed_classes import managed
+from .registry import Reason, registry, skip_warning_frames_in
 from .sites import with_parent
 from .when_imported import cancel, when_imported
 

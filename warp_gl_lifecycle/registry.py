@@ -1,8 +1,8 @@
 """Weak-reference registry that releases each tracked owner exactly once: on close, after collection, or at exit.
 
 This module holds the registry and its claim protocol; :mod:`.managed_classes` makes legacy classes
-release through it (``managed``), :mod:`.unclosed` writes the warning for an owner left open. The
-public names of all three are importable from here.
+release through it (``managed``, also ``warp_gl_lifecycle.managed``), :mod:`.unclosed` writes the
+warning for an owner left open; neither is imported here (no import cycle).
 
 The registry knows nothing of GL. An owner is any object that holds resources needing an
 orderly release; it is tracked with a release action and an opaque *context* key. What a
@@ -61,7 +61,7 @@ from .held_signals import HeldSignals
 from .held_signals import __file__ as _held_signals_file
 from .sites import capture as _capture_site, user_files as _user_files
 
-__all__ = ["ContextHooks", "Reason", "Registry", "Managed", "Tracked", "live", "managed", "registry", "release_all",
+__all__ = ["ContextHooks", "Reason", "Registry", "Tracked", "live", "registry", "release_all",
            "pending", "run_deferred", "skip_warning_frames_in", "stats", "track"]
 
 logger = logging.getLogger("warp_gl_lifecycle")
@@ -175,6 +175,14 @@ class _ManagedTracked(Tracked):
     __slots__ = ("running", "legacy", "call", "outcome", "waiting")
 
 
+def _record_of(instance: Any) -> _ManagedTracked | None:
+    """The record a :func:`~.managed_classes.managed` instance carries (None for any other object)."""
+    try:
+        return instance.__dict__.get("_wgl_tracked")
+    except AttributeError:
+        return None
+
+
 class Registry:
     """Live owners, by creation order. Most code uses the module-level :data:`registry`.
 
@@ -247,7 +255,7 @@ class Registry:
         t.kind = kind if kind is not None else owner.__class__  # named on first use
         t.name = name
         t.warn = warn
-        t.allocated = _allocation_site(owner) if _is_tracing() else None
+        t.allocated = allocation_site(owner) if _is_tracing() else None
         frame = _getframe(1)  # where the owner was made (see sites): the caller's line, or outwards from it
         code = frame.f_code
         t.site = (code, frame.f_lasti) if code.co_filename in _user_files else _capture_site(frame, _record_of)
@@ -658,8 +666,8 @@ class Registry:
 
     # -- managed classes (see managed_classes) --------------------------------------------------
 
-    def _track_managed(self, owner, kind, legacy: bool) -> _ManagedTracked:
-        t = self._add(_ManagedTracked, owner, None, _release_managed, None, kind, None, True)
+    def _track_managed(self, owner, kind, legacy: bool, release: Callable) -> _ManagedTracked:
+        t = self._add(_ManagedTracked, owner, None, release, None, kind, None, True)
         t.running = t.call = t.outcome = None
         t.waiting = False
         t.legacy = legacy
@@ -769,5 +777,3 @@ release_all = _default.release_all
 run_deferred = _default.run_deferred
 pending = _default.pending
 
-# managed() and its record live in their own module; importable from here, as before.
-from .managed_classes import Managed, _record_of, _release_managed, managed  # noqa: E402

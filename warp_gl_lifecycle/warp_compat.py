@@ -3,7 +3,7 @@
 :func:`install` (run on ``import warp_gl_lifecycle`` unless ``WARP_GL_LIFECYCLE=0``) patches the
 installed warp-lang, after checking that everything it patches is there:
 
-* ``OpenGLRenderer`` and Warp's ``ShapeInstancer`` become :func:`~.registry.managed`: tracked from
+* ``OpenGLRenderer`` and Warp's ``ShapeInstancer`` become :func:`~.managed_classes.managed`: tracked from
   creation (a renderer before the instancers it makes), released exactly once by ``close()``, at
   exit or after collection, each with its own context current. A renderer's release closes its
   instancers, undoes its CUDA-GL registrations, deletes every GL object it made (including those
@@ -46,7 +46,8 @@ from typing import Any, Callable
 from .glowners import (HOLDINGS, gl_name, headless_without_display, missing_attributes, names_in, patch,
                        program_ids, safe_point_at_creation, safe_point_first, take_names, take_window_objects,
                        window_objects)
-from .registry import Reason, managed, skip_warning_frames_in
+from .managed_classes import managed
+from .registry import Reason, skip_warning_frames_in
 from .sites import with_parent
 
 __all__ = ["install", "installed", "quiet_warp", "register_gl_buffer", "supported", "uninstall", "unregister",
@@ -237,7 +238,7 @@ def uninstall() -> None:
     ``update`` and the CPU path of ``RegisteredGLBuffer`` are removed, and new renderers and
     instancers are not tracked. Owners tracked so far stay tracked and are still released exactly
     once (by ``close()``, collection or exit): for them ``managed``'s thin wrappers stay in place
-    (see :meth:`~.registry.Managed.restore`)."""
+    (see :meth:`~.managed_classes.Managed.restore`)."""
     for restore in reversed(_state["restore"]):
         restore()
     _state.update(installed=False, restore=[])
