@@ -148,7 +148,24 @@ class Tracked(weakref.ref):
         next :func:`run_deferred` on the main thread, or at exit. A ``BaseException`` raised by
         the release (``SystemExit``, ``KeyboardInterrupt``) propagates; the owner counts as released.
         """
-        return self._registry._close(self)
+        registry = self._registry
+        if self.context is not None or self.__class__ is not Tracked or _get_ident() != registry._main_ident:
+            return registry._close(self)
+        # The hot path of track() + close(): a plain owner without a context, on the main thread.
+        if registry._entries.pop(self.seq, None) is None:
+            return False
+        release, self.release = self.release, _released
+        try:
+            release(_CLOSE)
+        except Exception as exc:  # noqa: BLE001 - logged once, as every failed release
+            registry._counts["errors"] += 1
+            _log_failure(self, _CLOSE, exc)
+        except BaseException:
+            registry._counts["errors"] += 1
+            raise
+        else:
+            registry._counts["close"] += 1
+        return True
 
     def detach(self) -> bool:
         """Stop tracking without releasing. Returns False if it was already released or detached."""
@@ -495,19 +512,7 @@ class Registry:
                 self._deferred[t.seq] = (t, owner, "close")
             else:
                 self._run_in_finalizer(t, "close")
-        elif context is None and not managed_record:  # the hot path of track() + close()
-            release, t.release = t.release, _released
-            try:
-                release(_CLOSE)
-            except Exception as exc:  # noqa: BLE001
-                self._counts["errors"] += 1
-                _log_failure(t, _CLOSE, exc)
-            except BaseException:
-                self._counts["errors"] += 1
-                raise
-            else:
-                self._counts["close"] += 1
-        else:
+        else:  # (a plain owner without a context on the main thread takes Tracked.close's hot path)
             _count, interrupted = self._run_in_order([(t, owner, "close")], _CLOSE, claim=False)
             if interrupted is not None:
                 raise interrupted
