@@ -44,10 +44,10 @@ install: $(VENV)/.installed
 demo: $(VENV)/.installed-demo
 	$(PY) -m warp_gl_lifecycle demo --out demo.png
 
-# The whole suite: about 8 minutes on 2 CPU cores with Mesa llvmpipe (one dot per test; pytest
+# The whole suite: about 11 minutes on 2 CPU cores with Mesa llvmpipe (one dot per test; pytest
 # prints the total at the end, and what tests measured in its "measurements" section).
 test: install
-	@echo "== running the test suite: about 8 minutes on a 2-core machine (headless llvmpipe) =="
+	@echo "== running the test suite: about 11 minutes on a 2-core machine (headless llvmpipe) =="
 	$(PY) -m pytest -q tests
 
 $(PY_OLDEST):
