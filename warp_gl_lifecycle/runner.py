@@ -14,6 +14,9 @@ shell reports 130); ``sys.exit(n)`` exits ``n``, ``sys.exit("msg")`` prints ``ms
 program that cannot be found prints python's one line (``<python>: No module named x``, ``can't
 find '__main__' module in ...``) with python's exit status.
 
+``run --report ...`` also lists on stderr, at exit, what the exit release released (newest first;
+:mod:`.diagnostics`). The program's child Python processes are covered too (:mod:`.children`).
+
 Where python itself uses :mod:`runpy` (``-m``, a directory, a zip), so does ``run``
 (``runpy._run_module_as_main``, the function python calls), so the messages are python's own.
 """
@@ -109,7 +112,7 @@ def main(args) -> int:
 
     cover_children()  # the program's child Python processes (spawn, forkserver, subprocess) too
     snapshot = None
-    if getattr(args, "report", False):
+    if args.report:
         from .diagnostics import report_at_exit  # noqa: PLC0415
 
         snapshot = report_at_exit()
